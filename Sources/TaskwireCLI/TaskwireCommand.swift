@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `taskwire`: the Taskwire server and its command-line tools.
+@main
+struct TaskwireCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "taskwire",
+        abstract: "A task queue server with real-time WebSocket delivery.",
+        subcommands: [ServeCommand.self]
+    )
+}

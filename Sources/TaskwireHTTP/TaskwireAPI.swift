@@ -1,0 +1,52 @@
+public import Hummingbird
+public import Prometheus
+public import TaskwireHub
+
+/// Taskwire's HTTP API: the admin, publish, metrics and health routes.
+///
+/// ```swift
+/// let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
+/// TaskwireAPI(hub: hub, registry: registry, maxBodySize: 2 << 20).addRoutes(to: router)
+/// ```
+///
+/// | route | answer |
+/// |---|---|
+/// | `POST /api/v1/publish` | `{"delivered":N}`; custom streams only (403 otherwise) |
+/// | `GET /api/v1/connections` | `{"connections":[…]}` |
+/// | `DELETE /api/v1/connections/{client_id}` | 204, closed with 1008; 404 when unknown |
+/// | `GET /api/v1/metrics` | the hub's metrics as JSON |
+/// | `GET /metrics` | Prometheus text from `registry` |
+/// | `GET /healthz`, `GET /readyz` | 200 `{"status":"ok"}`; `/readyz` 503 naming the failing check |
+///
+/// Every error, Hummingbird's own included (no route, wrong method, body too large), is
+/// answered with `{"error":{"code":"…","message":"…"}}`.
+public struct TaskwireAPI: Sendable {
+    /// The hub the API reports on and publishes to.
+    public var hub: Hub
+    /// The registry `/metrics` serves.
+    public var registry: PrometheusCollectorRegistry
+    /// What `/readyz` checks, in order; the first that fails is named in the 503.
+    public var readinessChecks: [ReadinessCheck]
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    public var maxBodySize: Int
+
+    /// Creates the API.
+    public init(hub: Hub, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = [], maxBodySize: Int) {
+        self.hub = hub
+        self.registry = registry
+        self.readinessChecks = readinessChecks
+        self.maxBodySize = maxBodySize
+    }
+
+    /// Adds the error middleware and every route. Call it on a fresh router, before other
+    /// routes, so that the middleware covers them too.
+    public func addRoutes(to router: Router<TaskwireRequestContext>) {
+        router.add(middleware: APIErrorMiddleware())
+        HealthController(checks: readinessChecks).addRoutes(to: router)
+        PrometheusController(registry: registry).addRoutes(to: router)
+        let api = router.group("api/v1")
+        PublishController(hub: hub, maxBodySize: maxBodySize).addRoutes(to: api)
+        ConnectionsController(hub: hub).addRoutes(to: api)
+        MetricsController(hub: hub).addRoutes(to: api)
+    }
+}

@@ -1,0 +1,160 @@
+import Logging
+public import NIOCore
+public import TaskwireProtocol
+
+extension Hub {
+    /// Handles one text message from a client (the seed's `WebSocketHandler::handle_message`):
+    /// decodes it, checks it, routes it, and answers with `ack`, `pong` or `error`.
+    /// Call on the connection's executor.
+    public func handleText(_ text: ByteBuffer, from client: HubClient) {
+        guard client.state == .connected else { return }
+        metrics.received()
+        let message: ClientMessage
+        do {
+            message = try ClientMessage.decode(text)
+        } catch {
+            reject(error, from: client)
+            return
+        }
+        handle(message, from: client)
+    }
+
+    /// Handles a decoded client message. Call on the connection's executor.
+    public func handle(_ message: ClientMessage, from client: HubClient) {
+        switch message {
+        case .subscribe(let id, let names, let since):
+            let streams: [StreamName]
+            do throws(TaskwireError) {
+                streams = try validate(names, id: id)
+                for name in since.keys where !names.contains(name) {
+                    throw TaskwireError(.badMessage, "field 'since' names \"\(name)\", which is not in 'event_types'", requestID: id)
+                }
+                let all = try subscribe(client, to: streams)
+                guard let id else { return }
+                send(
+                    ServerMessage.ack(id: id) { b in
+                        b.writeStaticString(#","subscriptions":"#)
+                        b.writeJSONStringArray(all)
+                        if !since.isEmpty {
+                            b.writeStaticString(#","recovered":{"#)
+                            for (i, (name, position)) in since.sorted(by: { $0.key < $1.key }).enumerated() {
+                                if i > 0 { b.writeStaticString(",") }
+                                b.writeJSONString(name)
+                                b.writeStaticString(":")
+                                b.writeStaticString(self.canResume(name, from: position) ? "true" : "false")
+                            }
+                            b.writeStaticString("}")
+                        }
+                    },
+                    to: client
+                )
+            } catch {
+                reject(error.withRequestID(id), from: client)
+            }
+
+        case .unsubscribe(let id, let names):
+            do throws(TaskwireError) {
+                let streams = try validate(names, id: id)
+                let all = unsubscribe(client, from: streams)
+                guard let id else { return }
+                send(
+                    ServerMessage.ack(id: id) { b in
+                        b.writeStaticString(#","subscriptions":"#)
+                        b.writeJSONStringArray(all)
+                    },
+                    to: client
+                )
+            } catch {
+                reject(error, from: client)
+            }
+
+        case .custom(let id, let name, let data):
+            let stream: StreamName
+            do throws(TaskwireError) {
+                stream = try StreamName(validating: name)
+            } catch {
+                reject(error.withRequestID(id), from: client)
+                return
+            }
+            guard stream.isClientPublishable else {
+                reject(
+                    TaskwireError(.forbidden, "stream \"\(name)\" is written by the server alone; clients publish on custom streams", requestID: id),
+                    from: client
+                )
+                return
+            }
+            let body = ServerMessage.customBody(data: data)
+            guard let id else {
+                publish(body, to: stream)
+                return
+            }
+            let shard = client.shard
+            publish(body, to: stream) { delivered in
+                shard.executor.execute {
+                    self.send(
+                        ServerMessage.ack(id: id) { b in
+                            b.writeStaticString(#","delivered":"#)
+                            b.writeJSONInteger(delivered)
+                        },
+                        to: client
+                    )
+                }
+            }
+
+        case .ping(let id):
+            send(ServerMessage.pong(id: id), to: client)
+
+        case .pong:
+            handlePong(client)
+        }
+    }
+
+    /// Answers a bad message with an `error`, and closes the connection with 1008 once it has
+    /// sent more than `max_bad_messages` of them within a minute. Call on the connection's executor.
+    public func reject(_ error: TaskwireError, from client: HubClient) {
+        guard client.state == .connected else { return }
+        let now = clock.now()
+        if now - client.badMessageWindowStart >= .seconds(60) {
+            client.badMessageWindowStart = now
+            client.badMessageCount = 0
+        }
+        client.badMessageCount += 1
+        send(ServerMessage.error(error), to: client)
+        if client.badMessageCount > configuration.maxBadMessages {
+            logger.debug("too many bad messages", metadata: ["tw.client.id": "\(client.id)"])
+            close(client, code: .policyViolation, reason: "too many bad messages")
+        }
+    }
+
+    /// Whether a client that saw `position` of a stream missed nothing since.
+    /// (The in-memory history that replays missed events comes with recovery.)
+    func canResume(_ name: String, from position: StreamPosition) -> Bool {
+        let (seq, epoch) = streams.position(name, now: clock.now())
+        return epoch == position.epoch && seq == position.seq
+    }
+
+    private func validate(_ names: [String], id: RequestID?) throws(TaskwireError) -> [StreamName] {
+        guard !names.isEmpty else {
+            throw TaskwireError(.badMessage, "field 'event_types' must name at least one stream", requestID: id)
+        }
+        var streams: [StreamName] = []
+        streams.reserveCapacity(names.count)
+        for name in names {
+            do throws(TaskwireError) {
+                streams.append(try StreamName(validating: name))
+            } catch {
+                throw error.withRequestID(id)
+            }
+        }
+        return streams
+    }
+}
+
+extension TaskwireError {
+    /// The same error, answering the request `id` (when it has none yet).
+    func withRequestID(_ id: RequestID?) -> TaskwireError {
+        var copy = self
+        if copy.requestID == nil { copy.requestID = id }
+        return copy
+    }
+}

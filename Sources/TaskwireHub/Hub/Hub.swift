@@ -1,0 +1,438 @@
+public import Logging
+public import CoreMetrics
+public import NIOCore
+import Synchronization
+public import TaskwireProtocol
+
+/// The WebSocket hub (the seed's `WebSocketManager`): connections, subscriptions, fan-out,
+/// heartbeat, timeouts and metrics, with no sockets inside.
+///
+/// The hub is split into shards, one per executor (one per event loop in the server). A
+/// connection lives on one shard and all of its state is touched only there. A publish numbers
+/// the event for its stream, encodes it once, and hands the same bytes to each shard that has
+/// subscribers; each shard then writes them to its connections as fast as each can take them.
+///
+/// ```swift
+/// let hub = Hub(configuration: .standard, executors: [ImmediateExecutor()], logger: logger)
+/// let client = try hub.addConnection(transport: transport, on: executor, userID: nil, sessionID: nil)
+/// hub.publish(ServerMessage.customBody(data: data), to: try StreamName(validating: "news"))
+/// ```
+public final class Hub: Sendable {
+    /// The configuration the hub was made with.
+    public let configuration: HubConfiguration
+    /// Where the hub reads the time.
+    public let clock: any HubClock
+    /// The name sent in `welcome` (`taskwire/VERSION`).
+    public let serverName: String
+    /// The epoch of this hub's in-memory numbering; every stream epoch starts with it.
+    public let epoch: String
+    let logger: Logger
+    let metrics: HubMetrics
+    let framer: any MessageFramer
+    let streams: StreamTable
+    // Initialised right after `self` exists; never changed after `init`.
+    nonisolated(unsafe) private(set) var shards: [HubShard] = []
+    private let directory = Mutex<[String: HubClient]>([:])
+    /// Reserved plus registered connections, bounded by `maxConnections`.
+    private let slots = Atomic<Int>(0)
+    private let nextClientNumber = Atomic<UInt64>(0)
+    private let clientIDPrefix: String
+    let isShuttingDown = Atomic<Bool>(false)
+
+    /// Inbox depth per shard past which publishers are told to slow down.
+    static let congestionThreshold = 8192
+
+    /// Creates a hub with one shard per executor.
+    /// - Parameters:
+    ///   - configuration: limits, heartbeat and queue bounds.
+    ///   - executors: the serial executors the shards run on (the server's event loops).
+    ///   - clock: the time source (tests inject ``ManualHubClock``).
+    ///   - framer: frames each message once for the transport.
+    ///   - serverName: sent in `welcome`.
+    ///   - logger: the hub's logger; per-connection logs add `tw.client.id`.
+    ///   - metricsFactory: where the Prometheus-style metrics go.
+    public init(
+        configuration: HubConfiguration,
+        executors: [any HubExecutor],
+        clock: any HubClock = SystemHubClock(),
+        framer: any MessageFramer = IdentityFramer(),
+        serverName: String = "taskwire/\(TaskwireVersion.current)",
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        precondition(!executors.isEmpty && executors.count <= 64, "a hub has 1 to 64 shards")
+        self.configuration = configuration
+        self.clock = clock
+        self.framer = framer
+        self.serverName = serverName
+        self.logger = logger
+        let random = UInt64.random(in: 0..<UInt64(36 * 36 * 36 * 36 * 36 * 36))
+        self.epoch = String(random, radix: 36)
+        self.clientIDPrefix = String(UInt64.random(in: 0..<UInt64(1 << 40)), radix: 36)
+        self.streams = StreamTable(hubEpoch: epoch)
+        self.metrics = HubMetrics(now: clock.now(), factory: metricsFactory)
+        self.shards = executors.enumerated().map { HubShard(index: $0.offset, executor: $0.element, hub: self) }
+    }
+
+    // MARK: - Connection slots
+
+    /// Reserves a slot for a connection about to be upgraded.
+    /// - Returns: false when `maxConnections` are already in use (answer 503) or the hub is shutting down.
+    public func reserveConnectionSlot() -> Bool {
+        guard !isShuttingDown.load(ordering: .relaxed) else { return false }
+        var current = slots.load(ordering: .relaxed)
+        while current < configuration.maxConnections {
+            let (exchanged, original) = slots.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed
+            )
+            if exchanged { return true }
+            current = original
+        }
+        metrics.connectionAttemptFailed()
+        return false
+    }
+
+    /// Gives back a slot reserved for a connection that never registered.
+    public func releaseConnectionSlot() {
+        slots.subtract(1, ordering: .relaxed)
+    }
+
+    /// Counts a connection attempt that failed before it was registered.
+    public func recordConnectionError() {
+        metrics.connectionAttemptFailed()
+    }
+
+    // MARK: - Connections
+
+    /// Registers a connection (the seed's `add_connection`), subscribes it to `subscriptions` and
+    /// sends its `welcome`. Call on `executor`, the connection's own.
+    ///
+    /// - Parameters:
+    ///   - slotReserved: whether ``reserveConnectionSlot()`` was already called for it.
+    /// - Throws: ``TaskwireError`` when the connection limit is reached (no slot was reserved) or
+    ///   a subscription is refused.
+    @discardableResult
+    public func addConnection(
+        transport: any ClientTransport,
+        on executor: any HubExecutor,
+        userID: String? = nil,
+        sessionID: String? = nil,
+        subscriptions: [StreamName] = [],
+        slotReserved: Bool = false
+    ) throws(TaskwireError) -> HubClient {
+        if !slotReserved {
+            guard reserveConnectionSlot() else {
+                throw TaskwireError(.forbidden, "connection limit of \(configuration.maxConnections) reached")
+            }
+        }
+        guard let shard = shards.first(where: { $0.executor === executor }) else {
+            releaseConnectionSlot()
+            preconditionFailure("executor is not one of the hub's")
+        }
+        let number = nextClientNumber.add(1, ordering: .relaxed).newValue
+        let id = clientIDPrefix + "-" + String(number, radix: 36)
+        let client = HubClient(
+            id: id, userID: userID, sessionID: sessionID, now: clock.now(), shard: shard, transport: transport
+        )
+        guard subscriptions.count <= configuration.maxSubscriptionsPerConnection else {
+            releaseConnectionSlot()
+            throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
+        }
+        shard.clients[ObjectIdentifier(client)] = client
+        directory.withLock { $0[id] = client }
+        metrics.connectionOpened()
+        for stream in subscriptions {
+            shard.addSubscription(client, key: stream.rawValue)
+        }
+        let welcome = ServerMessage.welcome(
+            clientID: id,
+            userID: userID,
+            sessionID: sessionID,
+            subscriptions: client.subscribedStreams,
+            pingIntervalMs: configuration.pingInterval.milliseconds,
+            pongTimeoutMs: configuration.pongTimeout.milliseconds,
+            maxMessageSize: configuration.maxMessageSize,
+            server: serverName
+        )
+        client.direct.append(makeMessage(welcome))
+        client.state = .connected
+        shard.schedule(client)
+        shard.pumpReady()
+        logger.debug("connection added", metadata: ["tw.client.id": "\(id)", "tw.user.id": "\(userID ?? "-")"])
+        return client
+    }
+
+    /// Forgets a connection that is gone (the seed's `remove_connection`): drops its
+    /// subscriptions, frees its slot, records its duration. Call on the connection's executor;
+    /// calling it twice is harmless.
+    public func removeConnection(_ client: HubClient) {
+        let shard = client.shard
+        guard shard.clients.removeValue(forKey: ObjectIdentifier(client)) != nil else { return }
+        for key in Array(client.subscriptions.keys) {
+            shard.removeSubscription(client, key: key)
+        }
+        client.pending.removeAll()
+        client.direct.removeAll()
+        if client.state != .error { client.state = .disconnected }
+        directory.withLock { _ = $0.removeValue(forKey: client.id) }
+        slots.subtract(1, ordering: .relaxed)
+        let duration = clock.now() - client.connectedAt
+        metrics.connectionClosed(duration: duration)
+        logger.debug(
+            "connection removed",
+            metadata: ["tw.client.id": "\(client.id)", "tw.connection.duration_s": "\(duration.seconds)"]
+        )
+    }
+
+    /// Starts closing a connection with `code`. Call on the connection's executor.
+    public func close(_ client: HubClient, code: CloseCode, reason: String) {
+        guard client.state == .connected || client.state == .connecting else { return }
+        client.state = .disconnecting
+        client.closingSince = clock.now()
+        client.transport.close(code: code, reason: reason)
+    }
+
+    /// Marks a connection as failed (a transport error), counting it in `connection_errors`.
+    public func connectionFailed(_ client: HubClient) {
+        guard client.state != .error else { return }
+        client.state = .error
+        metrics.connectionError()
+    }
+
+    func closeSlowConsumer(_ client: HubClient) {
+        metrics.slowConsumerClosed()
+        logger.debug("slow consumer closed", metadata: ["tw.client.id": "\(client.id)"])
+        close(client, code: .slowConsumer, reason: "slow consumer")
+    }
+
+    /// Called by a transport that became writable again: sends what waited.
+    public func resumeOutput(of client: HubClient) {
+        guard !client.pending.isEmpty || !client.direct.isEmpty else { return }
+        client.shard.schedule(client)
+        client.shard.pumpReady()
+    }
+
+    /// The executors of the hub's shards, in shard order.
+    public var executors: [any HubExecutor] { shards.map(\.executor) }
+
+    /// Number of registered connections.
+    public var connectionCount: Int { directory.withLock { $0.count } }
+
+    /// Whether the shards' fan-out is behind: publishers should pause reading until it is not.
+    public var isCongested: Bool {
+        shards.contains { $0.backlog.load(ordering: .relaxed) > Self.congestionThreshold }
+    }
+
+    // MARK: - Messages
+
+    /// Wraps a complete message (JSON text) for sending.
+    public func makeMessage(_ json: ByteBuffer) -> OutboundMessage {
+        OutboundMessage(json: json, frame: framer.frame(json))
+    }
+
+    /// Queues a message for one connection and sends it. Call on the connection's executor.
+    /// - Returns: false when the connection is not connected.
+    @discardableResult
+    public func send(_ json: ByteBuffer, to client: HubClient) -> Bool {
+        send(makeMessage(json), to: client)
+    }
+
+    @discardableResult
+    func send(_ message: OutboundMessage, to client: HubClient) -> Bool {
+        guard client.state == .connected else { return false }
+        if client.direct.count >= configuration.outboundQueueMessages {
+            closeSlowConsumer(client)
+            return false
+        }
+        client.direct.append(message)
+        client.shard.schedule(client)
+        client.shard.pumpReady()
+        return true
+    }
+
+    /// Sends a message to one client by id (the seed's `send_to_client`), from any context.
+    /// - Throws: `not_found` when there is no such client, `forbidden` when it is not connected.
+    public func sendToClient(_ clientID: String, _ json: ByteBuffer) async throws(TaskwireError) {
+        guard let client = directory.withLock({ $0[clientID] }) else {
+            throw TaskwireError(.notFound, "no connection with client_id \"\(clientID)\"")
+        }
+        let message = makeMessage(json)
+        let sent = await run(on: client.shard) { self.send(message, to: client) }
+        guard sent else { throw TaskwireError(.forbidden, "connection \"\(clientID)\" is not connected") }
+    }
+
+    /// Sends a message to every connected client (the seed's `broadcast`).
+    /// - Returns: the number of clients reached.
+    @discardableResult
+    public func broadcast(_ json: ByteBuffer) async -> Int {
+        let message = makeMessage(json)
+        var reached = 0
+        for shard in shards {
+            reached += await run(on: shard) {
+                var n = 0
+                for client in shard.clients.values where self.send(message, to: client) { n += 1 }
+                return n
+            }
+        }
+        return reached
+    }
+
+    /// Publishes an event on a stream (the seed's `broadcast_to_subscribers`): numbers it,
+    /// encodes it once, and hands it to the shards with subscribers. Returns without waiting.
+    ///
+    /// - Parameters:
+    ///   - body: the message, open (without its closing brace): see ``ServerMessage``.
+    ///   - stream: the stream.
+    ///   - onDelivered: called with the number of connections reached, once every shard has counted.
+    /// - Returns: the event's `seq`.
+    @discardableResult
+    public func publish(
+        _ body: ByteBuffer,
+        to stream: StreamName,
+        onDelivered: (@Sendable (Int) -> Void)? = nil
+    ) -> UInt64 {
+        publish(body, key: stream.rawValue, eventType: stream.rawValue, onDelivered: onDelivered)
+    }
+
+    /// Publishes and waits until every shard has counted the connections reached.
+    /// - Returns: the number of connections reached.
+    public func publishAndCount(_ body: ByteBuffer, to stream: StreamName) async -> Int {
+        await withCheckedContinuation { continuation in
+            publish(body, to: stream) { continuation.resume(returning: $0) }
+        }
+    }
+
+    @discardableResult
+    func publish(
+        _ body: ByteBuffer,
+        key: String,
+        eventType: String,
+        onDelivered: (@Sendable (Int) -> Void)?
+    ) -> UInt64 {
+        metrics.published()
+        let now = clock.now()
+        return streams.stripe(for: key).entries.withLock { entries in
+            var entry = entries[key] ?? StreamTable.Entry(epoch: streams.newEpoch(), lastActivity: now)
+            entry.seq += 1
+            entry.lastActivity = now
+            entries[key] = entry
+            let mask = entry.shardMask
+            guard mask != 0 else {
+                onDelivered?(0)
+                return entry.seq
+            }
+            var json = ByteBuffer()
+            json.reserveCapacity(body.readableBytes + eventType.utf8.count + 64)
+            ServerMessage.closeEvent(body, stream: eventType, seq: entry.seq, epoch: entry.epoch, into: &json)
+            let message = makeMessage(json)
+            let counter = onDelivered.map { DeliveryCounter(shards: mask.nonzeroBitCount, completion: $0) }
+            // Posting under the stream's lock keeps each shard's inbox in seq order.
+            for shard in shards where mask & (1 << UInt64(shard.index)) != 0 {
+                shard.post(ShardDelivery(key: key, seq: entry.seq, message: message, counter: counter))
+            }
+            return entry.seq
+        }
+    }
+
+    /// The current position of a stream: its last `seq` and its `epoch`.
+    public func position(of stream: StreamName) -> StreamPosition {
+        let (seq, epoch) = streams.position(stream.rawValue, now: clock.now())
+        return StreamPosition(seq: seq, epoch: epoch)
+    }
+
+    // MARK: - Subscriptions
+
+    /// Subscribes a connection to streams (the seed's `subscribe`): idempotent, all or nothing.
+    /// Call on the connection's executor.
+    /// - Returns: all of the connection's subscriptions afterwards, sorted.
+    /// - Throws: `forbidden` when the subscriptions would pass the per-connection limit.
+    @discardableResult
+    public func subscribe(_ client: HubClient, to streams: [StreamName]) throws(TaskwireError) -> [String] {
+        var added = Set<String>()
+        for stream in streams where client.subscriptions[stream.rawValue] == nil { added.insert(stream.rawValue) }
+        guard client.subscriptions.count + added.count <= configuration.maxSubscriptionsPerConnection else {
+            throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
+        }
+        for key in added { client.shard.addSubscription(client, key: key) }
+        if !added.isEmpty {
+            logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.sorted())"])
+        }
+        return client.subscribedStreams
+    }
+
+    /// Removes subscriptions (the seed's `unsubscribe`); idempotent. Call on the connection's executor.
+    /// - Returns: all of the connection's subscriptions afterwards, sorted.
+    @discardableResult
+    public func unsubscribe(_ client: HubClient, from streams: [StreamName]) -> [String] {
+        for stream in streams { client.shard.removeSubscription(client, key: stream.rawValue) }
+        return client.subscribedStreams
+    }
+
+    /// Subscribes a connection given by id, from any context.
+    public func subscribe(clientID: String, to streams: [StreamName]) async throws(TaskwireError) -> [String] {
+        let client = try lookUp(clientID)
+        let result: Result<[String], TaskwireError> = await run(on: client.shard) {
+            Result { () throws(TaskwireError) -> [String] in try self.subscribe(client, to: streams) }
+        }
+        return try result.get()
+    }
+
+    /// Unsubscribes a connection given by id, from any context.
+    public func unsubscribe(clientID: String, from streams: [StreamName]) async throws(TaskwireError) -> [String] {
+        let client = try lookUp(clientID)
+        return await run(on: client.shard) { self.unsubscribe(client, from: streams) }
+    }
+
+    // MARK: - Admin
+
+    /// A snapshot of every connection, oldest first.
+    public func connections() async -> [ConnectionInfo] {
+        var all: [ConnectionInfo] = []
+        for shard in shards {
+            all += await run(on: shard) { shard.clients.values.map { $0.snapshot() } }
+        }
+        return all.sorted { ($0.connectedAt, $0.clientID) < ($1.connectedAt, $1.clientID) }
+    }
+
+    /// A snapshot of one connection.
+    public func connection(_ clientID: String) async -> ConnectionInfo? {
+        guard let client = directory.withLock({ $0[clientID] }) else { return nil }
+        return await run(on: client.shard) { client.snapshot() }
+    }
+
+    /// Closes a connection by id with `code` (the admin API uses 1008).
+    /// - Returns: false when there is no such connection.
+    @discardableResult
+    public func disconnect(_ clientID: String, code: CloseCode = .policyViolation, reason: String) async -> Bool {
+        guard let client = directory.withLock({ $0[clientID] }) else { return false }
+        await run(on: client.shard) { self.close(client, code: code, reason: reason) }
+        return true
+    }
+
+    /// The seed's metrics with its calculated metrics.
+    public func metricsSnapshot() -> HubMetricsSnapshot {
+        metrics.snapshot(now: clock.now())
+    }
+
+    /// Records the sent-message count for the throughput window (the hub service does it every second).
+    public func sampleMetrics() {
+        metrics.sample(now: clock.now())
+    }
+
+    // MARK: - Helpers
+
+    func lookUp(_ clientID: String) throws(TaskwireError) -> HubClient {
+        guard let client = directory.withLock({ $0[clientID] }) else {
+            throw TaskwireError(.notFound, "no connection with client_id \"\(clientID)\"")
+        }
+        return client
+    }
+
+    /// Runs `body` on a shard's executor and returns its result.
+    func run<T: Sendable>(on shard: HubShard, _ body: @escaping @Sendable () -> T) async -> T {
+        if shard.executor.inExecutor { return body() }
+        return await withCheckedContinuation { continuation in
+            shard.executor.execute { continuation.resume(returning: body()) }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import DequeModule
+import NIOCore
+import Synchronization
+import TaskwireProtocol
+
+/// One stream event on its way to a shard.
+struct ShardDelivery {
+    let key: String
+    let seq: UInt64
+    let message: OutboundMessage
+    let counter: DeliveryCounter?
+}
+
+/// Adds up how many connections each shard reached, and reports the total once all have answered.
+final class DeliveryCounter: Sendable {
+    private let state: Mutex<(remaining: Int, total: Int)>
+    private let completion: @Sendable (Int) -> Void
+
+    init(shards: Int, completion: @escaping @Sendable (Int) -> Void) {
+        self.state = Mutex((shards, 0))
+        self.completion = completion
+    }
+
+    func add(_ reached: Int) {
+        let total: Int? = state.withLock { state in
+            state.total += reached
+            state.remaining -= 1
+            return state.remaining == 0 ? state.total : nil
+        }
+        if let total { completion(total) }
+    }
+}
+
+/// The part of the hub that lives on one executor (one event loop): its connections, their
+/// subscriptions, and the stream logs they read from.
+///
+/// Publishers on any thread hand events over through `post(_:)`, a short lock around an array;
+/// everything else runs on the executor, with no lock and no `await` per subscriber.
+final class HubShard: @unchecked Sendable {
+    // @unchecked: `inbox` is a Mutex; every other var is touched only on `executor`.
+    let index: Int
+    let executor: any HubExecutor
+    unowned let hub: Hub
+
+    private struct Inbox {
+        var deliveries: [ShardDelivery] = []
+        var scheduled = false
+    }
+    private let inbox = Mutex(Inbox())
+    /// Deliveries waiting in the inbox (read by publishers to sense congestion).
+    let backlog = Atomic<Int>(0)
+
+    var clients: [ObjectIdentifier: HubClient] = [:]
+    var logs: [String: StreamLog] = [:]
+    private var ready: [HubClient] = []
+    private var pumpScheduled = false
+
+    /// Most bytes one connection is given per round before others get their turn.
+    static let roundBudget = 64 * 1024
+
+    init(index: Int, executor: any HubExecutor, hub: Hub) {
+        self.index = index
+        self.executor = executor
+        self.hub = hub
+    }
+
+    // MARK: Inbox (any thread)
+
+    func post(_ delivery: ShardDelivery) {
+        backlog.add(1, ordering: .relaxed)
+        let schedule = inbox.withLock { inbox in
+            inbox.deliveries.append(delivery)
+            guard !inbox.scheduled else { return false }
+            inbox.scheduled = true
+            return true
+        }
+        if schedule { executor.execute { self.drain() } }
+    }
+
+    // MARK: Fan-out (executor)
+
+    private func drain() {
+        let batch = inbox.withLock { inbox in
+            inbox.scheduled = false
+            defer { inbox.deliveries.removeAll(keepingCapacity: true) }
+            return inbox.deliveries
+        }
+        backlog.subtract(batch.count, ordering: .relaxed)
+        let config = hub.configuration
+        for delivery in batch {
+            guard let log = logs[delivery.key],
+                log.append(delivery.message, seq: delivery.seq, maxMessages: config.outboundQueueMessages, maxBytes: config.outboundQueueBytes)
+            else {
+                delivery.counter?.add(0)
+                continue
+            }
+            var reached = 0
+            // A closing or failed connection is sent nothing more (see `pump`), so it is not counted as reached.
+            for sub in log.subscribers where sub.cursor < delivery.seq
+                && (sub.client.state == .connected || sub.client.state == .connecting)
+            {
+                reached += 1
+                if !sub.isPending {
+                    sub.isPending = true
+                    sub.client.pending.append(sub)
+                    schedule(sub.client)
+                }
+            }
+            delivery.counter?.add(reached)
+        }
+        pumpReady()
+    }
+
+    /// Puts a client on the list to pump at the end of this round.
+    func schedule(_ client: HubClient) {
+        guard !client.isScheduled else { return }
+        client.isScheduled = true
+        ready.append(client)
+    }
+
+    /// Pumps every scheduled client once; those with more to send go round again after the
+    /// event loop has done its I/O.
+    func pumpReady() {
+        var round: [HubClient] = []
+        swap(&round, &ready)
+        var sent = 0
+        for client in round {
+            client.isScheduled = false
+            let (count, more) = pump(client)
+            sent += count
+            if more { schedule(client) }
+        }
+        hub.metrics.sent(sent)
+        if !ready.isEmpty && !pumpScheduled {
+            pumpScheduled = true
+            executor.execute {
+                self.pumpScheduled = false
+                self.pumpReady()
+            }
+        }
+    }
+
+    /// Writes what one connection has waiting, as far as it can take it in one round.
+    /// - Returns: messages written, and whether it still has more and can take it.
+    private func pump(_ client: HubClient) -> (sent: Int, more: Bool) {
+        guard client.state == .connected || client.state == .connecting else {
+            client.direct.removeAll()
+            return (0, false)
+        }
+        let transport = client.transport
+        guard transport.isWritable else { return (0, false) }
+        var budget = Self.roundBudget
+        var sent = 0
+        while budget > 0, let message = client.direct.popFirst() {
+            transport.write(message)
+            budget -= message.frame.readableBytes
+            sent += 1
+        }
+        var index = 0
+        while index < client.pending.count, budget > 0 {
+            let sub = client.pending[index]
+            if sub.isBehindLog {
+                transport.flush()
+                hub.closeSlowConsumer(client)
+                return (sent, false)
+            }
+            let log = sub.log
+            while sub.cursor < log.lastSeq, budget > 0 {
+                sub.cursor += 1
+                let message = log.message(seq: sub.cursor)
+                transport.write(message)
+                budget -= message.frame.readableBytes
+                sent += 1
+            }
+            if sub.cursor >= log.lastSeq {
+                sub.isPending = false
+                client.pending.swapAt(index, client.pending.count - 1)
+                client.pending.removeLast()
+            } else {
+                index += 1
+            }
+        }
+        if sent > 0 { transport.flush() }
+        let more = !client.direct.isEmpty || !client.pending.isEmpty
+        return (sent, more && transport.isWritable)
+    }
+
+    // MARK: Subscriptions (executor)
+
+    /// Subscribes a client to a stream key; the subscription sees events numbered after now.
+    func addSubscription(_ client: HubClient, key: String) {
+        guard client.subscriptions[key] == nil else { return }
+        let now = hub.clock.now()
+        let (seq, _) = hub.streams.attach(key, shard: index, now: now)
+        let log: StreamLog
+        if let existing = logs[key] {
+            log = existing
+        } else {
+            log = StreamLog(key: key, nextSeq: seq + 1)
+            logs[key] = log
+        }
+        let sub = Subscription(client: client, log: log, cursor: max(seq, log.lastSeq), listIndex: log.subscribers.count)
+        log.subscribers.append(sub)
+        client.subscriptions[key] = sub
+    }
+
+    /// Removes a client's subscription to a stream key, if it has one.
+    func removeSubscription(_ client: HubClient, key: String) {
+        guard let sub = client.subscriptions.removeValue(forKey: key) else { return }
+        let log = sub.log
+        let last = log.subscribers.count - 1
+        if sub.listIndex != last {
+            let moved = log.subscribers[last]
+            log.subscribers[sub.listIndex] = moved
+            moved.listIndex = sub.listIndex
+        }
+        log.subscribers.removeLast()
+        if sub.isPending, let i = client.pending.firstIndex(where: { $0 === sub }) {
+            client.pending.remove(at: i)
+            sub.isPending = false
+        }
+        if log.subscribers.isEmpty {
+            logs.removeValue(forKey: key)
+            hub.streams.detach(key, shard: index, now: hub.clock.now())
+        }
+    }
+
+    /// Gives back memory of log entries every subscriber has been sent.
+    func trimLogs() {
+        for log in logs.values { log.trimConsumed() }
+    }
+}

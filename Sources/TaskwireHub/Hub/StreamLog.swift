@@ -1,0 +1,82 @@
+import NIOCore
+import DequeModule
+
+/// The recent messages of one stream on one shard, shared by every subscriber on that shard.
+///
+/// Subscribers do not get copies: each keeps a cursor (the last `seq` it was sent) and the
+/// shard writes from the log to the connection whenever the connection can take more. The log
+/// is bounded in messages and bytes; a subscriber whose cursor falls behind the oldest message
+/// kept is a slow consumer. Touched only on its shard's executor.
+final class StreamLog {
+    let key: String
+    /// Messages by seq: `messages[0]` has seq `firstSeq`.
+    private(set) var messages: Deque<OutboundMessage> = []
+    private(set) var firstSeq: UInt64
+    private(set) var bytes = 0
+    /// The subscriptions reading this log.
+    var subscribers: ContiguousArray<Subscription> = []
+
+    /// - Parameter nextSeq: the seq of the first message this log will be given.
+    init(key: String, nextSeq: UInt64) {
+        self.key = key
+        self.firstSeq = nextSeq
+    }
+
+    /// Seq of the newest message appended (`firstSeq - 1` when empty).
+    var lastSeq: UInt64 { firstSeq &+ UInt64(messages.count) &- 1 }
+
+    /// Appends the message with `seq`; older seqs (already covered) are ignored.
+    /// - Returns: whether it was appended.
+    func append(_ message: OutboundMessage, seq: UInt64, maxMessages: Int, maxBytes: Int) -> Bool {
+        guard seq == lastSeq &+ 1 else {
+            // Events numbered before this log started (still in the inbox) are not for it.
+            return false
+        }
+        messages.append(message)
+        bytes += message.frame.readableBytes
+        while messages.count > maxMessages || (bytes > maxBytes && messages.count > 1) {
+            dropFirst()
+        }
+        return true
+    }
+
+    /// The message with `seq`; `seq` must be in `firstSeq...lastSeq`.
+    func message(seq: UInt64) -> OutboundMessage {
+        messages[Int(seq - firstSeq)]
+    }
+
+    /// Drops messages every subscriber has been sent, to give memory back when idle.
+    func trimConsumed() {
+        var minCursor = lastSeq
+        for sub in subscribers { minCursor = min(minCursor, sub.cursor) }
+        while !messages.isEmpty, firstSeq <= minCursor { dropFirst() }
+    }
+
+    private func dropFirst() {
+        let dropped = messages.removeFirst()
+        bytes -= dropped.frame.readableBytes
+        firstSeq &+= 1
+    }
+}
+
+/// One connection's subscription to one stream on its shard.
+final class Subscription {
+    unowned let client: HubClient
+    let log: StreamLog
+    /// The last seq sent (or skipped over) to this connection.
+    var cursor: UInt64
+    /// Position in `log.subscribers`.
+    var listIndex: Int
+    /// Whether it sits in the client's list of subscriptions with unsent messages.
+    var isPending = false
+
+    init(client: HubClient, log: StreamLog, cursor: UInt64, listIndex: Int) {
+        self.client = client
+        self.log = log
+        self.cursor = cursor
+        self.listIndex = listIndex
+    }
+
+    var hasUnsent: Bool { cursor < log.lastSeq }
+    var isBehindLog: Bool { cursor &+ 1 < log.firstSeq }
+}

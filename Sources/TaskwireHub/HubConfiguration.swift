@@ -1,0 +1,100 @@
+/// The hub's configuration: the seed's `WebSocketConfig` and the bounds Taskwire adds to it.
+///
+/// Start from a preset and tweak it:
+/// ```swift
+/// var config = HubConfiguration.highPerformance
+/// config.outboundQueueMessages = 512
+/// ```
+public struct HubConfiguration: Sendable, Equatable {
+    /// Most concurrent connections; past it upgrades are refused with 503.
+    public var maxConnections: Int
+    /// How often the server pings each client.
+    public var pingInterval: Duration
+    /// How long a client has to answer a ping before it is closed with 4002.
+    public var pongTimeout: Duration
+    /// Largest message accepted, in bytes, after decompression; larger ones close with 1009.
+    public var maxMessageSize: Int
+    /// Whether permessage-deflate is negotiated with clients that offer it.
+    public var enableCompression: Bool
+    /// Whether the heartbeat (ping and timeout) runs.
+    public var enableHeartbeat: Bool
+    /// How often disconnected clients are cleaned up.
+    public var cleanupInterval: Duration
+    /// Bound of each connection's outbound queue, in messages; past it the connection is closed with 4003.
+    public var outboundQueueMessages: Int
+    /// Bound of each connection's outbound queue, in bytes; past it the connection is closed with 4003.
+    public var outboundQueueBytes: Int
+    /// Errors a connection may cause in one minute before it is closed with 1008.
+    public var maxBadMessages: Int
+    /// Most subscriptions one connection may hold.
+    public var maxSubscriptionsPerConnection: Int
+    /// How long a closing connection may take to finish its close handshake before it is cut.
+    public var closeTimeout: Duration
+    /// How long a graceful shutdown waits for clients to go after telling them (close 1001).
+    public var shutdownGracePeriod: Duration
+
+    public init(
+        maxConnections: Int = 1000,
+        pingInterval: Duration = .seconds(30),
+        pongTimeout: Duration = .seconds(10),
+        maxMessageSize: Int = 1024 * 1024,
+        enableCompression: Bool = true,
+        enableHeartbeat: Bool = true,
+        cleanupInterval: Duration = .seconds(60),
+        outboundQueueMessages: Int = 4096,
+        outboundQueueBytes: Int = 16 * 1024 * 1024,
+        maxBadMessages: Int = 10,
+        maxSubscriptionsPerConnection: Int = 1000,
+        closeTimeout: Duration = .seconds(5),
+        shutdownGracePeriod: Duration = .seconds(5)
+    ) {
+        self.maxConnections = maxConnections
+        self.pingInterval = pingInterval
+        self.pongTimeout = pongTimeout
+        self.maxMessageSize = maxMessageSize
+        self.enableCompression = enableCompression
+        self.enableHeartbeat = enableHeartbeat
+        self.cleanupInterval = cleanupInterval
+        self.outboundQueueMessages = outboundQueueMessages
+        self.outboundQueueBytes = outboundQueueBytes
+        self.maxBadMessages = maxBadMessages
+        self.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection
+        self.closeTimeout = closeTimeout
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+
+    /// Balanced configuration for general use (the seed's standard preset).
+    public static var standard: HubConfiguration { HubConfiguration() }
+
+    /// For high-volume traffic (the seed's high-performance preset).
+    public static var highPerformance: HubConfiguration {
+        HubConfiguration(
+            maxConnections: 10_000,
+            pingInterval: .seconds(15),
+            pongTimeout: .seconds(5),
+            maxMessageSize: 4 * 1024 * 1024,
+            enableCompression: true,
+            enableHeartbeat: true,
+            cleanupInterval: .seconds(30),
+            outboundQueueMessages: 25_000,
+            outboundQueueBytes: 64 * 1024 * 1024,
+            maxSubscriptionsPerConnection: 10_000
+        )
+    }
+
+    /// Minimal resource use for small deployments (the seed's lightweight preset).
+    public static var lightweight: HubConfiguration {
+        HubConfiguration(
+            maxConnections: 100,
+            pingInterval: .seconds(60),
+            pongTimeout: .seconds(30),
+            maxMessageSize: 64 * 1024,
+            enableCompression: false,
+            enableHeartbeat: true,
+            cleanupInterval: .seconds(120),
+            outboundQueueMessages: 1024,
+            outboundQueueBytes: 4 * 1024 * 1024,
+            maxSubscriptionsPerConnection: 100
+        )
+    }
+}

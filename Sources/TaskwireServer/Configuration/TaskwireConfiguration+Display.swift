@@ -1,0 +1,40 @@
+import Logging
+import TaskwireHub
+
+extension TaskwireConfiguration {
+    /// The value of `key` in its text form, as a flag or an environment variable would give it
+    /// (`"30s"`, `"1MiB"`, `"true"`).
+    public func text(for key: Key) -> String {
+        switch key {
+        case .preset: preset.name
+        case .hubMaxConnections: String(hub.maxConnections)
+        case .hubPingInterval: ConfigText.format(hub.pingInterval)
+        case .hubPongTimeout: ConfigText.format(hub.pongTimeout)
+        case .hubMaxMessageSize: ConfigText.format(bytes: hub.maxMessageSize)
+        case .hubEnableCompression: String(hub.enableCompression)
+        case .hubEnableHeartbeat: String(hub.enableHeartbeat)
+        case .hubCleanupInterval: ConfigText.format(hub.cleanupInterval)
+        case .hubOutboundQueueMessages: String(hub.outboundQueueMessages)
+        case .hubOutboundQueueBytes: ConfigText.format(bytes: hub.outboundQueueBytes)
+        case .hubMaxBadMessages: String(hub.maxBadMessages)
+        case .hubMaxSubscriptionsPerConnection: String(hub.maxSubscriptionsPerConnection)
+        case .hubCloseTimeout: ConfigText.format(hub.closeTimeout)
+        case .hubShutdownGracePeriod: ConfigText.format(hub.shutdownGracePeriod)
+        case .httpHost: http.host
+        case .httpPort: String(http.port)
+        case .httpMaxBodySize: ConfigText.format(bytes: http.maxBodySize)
+        case .logLevel: logLevel.rawValue
+        default: ""
+        }
+    }
+
+    /// The default of `key` under each preset, e.g. `1000 (high-performance: 10000, lightweight: 100)`,
+    /// or a single value when the presets agree.
+    public static func presetDefaults(for key: Key) -> String {
+        let standard = TaskwireConfiguration.standard.text(for: key)
+        guard key != .preset else { return standard }
+        let others = Preset.all.dropFirst().map { ($0.name, $0.configuration.text(for: key)) }
+        guard others.contains(where: { $0.1 != standard }) else { return standard }
+        return standard + " (" + others.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + ")"
+    }
+}

@@ -1,0 +1,109 @@
+extension TaskwireConfiguration {
+    /// A configuration key, as a JSON config file, the environment and `taskwire serve` spell it.
+    ///
+    /// Keys are scoped: `hub.*` (one per ``HubConfiguration`` field, the seed's names), `http.*`,
+    /// `log.*`, plus `preset`. In a JSON file a key is a path of nested objects
+    /// (`{"hub":{"max_connections":500}}`); in the environment it is upper-cased, dots become
+    /// underscores and `TASKWIRE_` goes in front (`TASKWIRE_HUB_MAX_CONNECTIONS`).
+    ///
+    /// | key | env | flag | value |
+    /// |---|---|---|---|
+    /// | `preset` | `TASKWIRE_PRESET` | `--preset` | `standard`, `high-performance`, `lightweight` |
+    /// | `hub.max_connections` | `TASKWIRE_HUB_MAX_CONNECTIONS` | `--max-connections` | integer |
+    /// | `hub.ping_interval` | `TASKWIRE_HUB_PING_INTERVAL` | `--ping-interval` | duration |
+    /// | `hub.pong_timeout` | `TASKWIRE_HUB_PONG_TIMEOUT` | `--pong-timeout` | duration |
+    /// | `hub.max_message_size` | `TASKWIRE_HUB_MAX_MESSAGE_SIZE` | `--max-message-size` | size |
+    /// | `hub.enable_compression` | `TASKWIRE_HUB_ENABLE_COMPRESSION` | `--[no-]compression` | boolean |
+    /// | `hub.enable_heartbeat` | `TASKWIRE_HUB_ENABLE_HEARTBEAT` | `--[no-]heartbeat` | boolean |
+    /// | `hub.cleanup_interval` | `TASKWIRE_HUB_CLEANUP_INTERVAL` | `--cleanup-interval` | duration |
+    /// | `hub.outbound_queue_messages` | `TASKWIRE_HUB_OUTBOUND_QUEUE_MESSAGES` | `--outbound-queue-messages` | integer |
+    /// | `hub.outbound_queue_bytes` | `TASKWIRE_HUB_OUTBOUND_QUEUE_BYTES` | `--outbound-queue-bytes` | size |
+    /// | `hub.max_bad_messages` | `TASKWIRE_HUB_MAX_BAD_MESSAGES` | `--max-bad-messages` | integer |
+    /// | `hub.max_subscriptions_per_connection` | `TASKWIRE_HUB_MAX_SUBSCRIPTIONS_PER_CONNECTION` | `--max-subscriptions` | integer |
+    /// | `hub.close_timeout` | `TASKWIRE_HUB_CLOSE_TIMEOUT` | `--close-timeout` | duration |
+    /// | `hub.shutdown_grace_period` | `TASKWIRE_HUB_SHUTDOWN_GRACE_PERIOD` | `--shutdown-grace-period` | duration |
+    /// | `http.host` | `TASKWIRE_HTTP_HOST` | `--host` | string |
+    /// | `http.port` | `TASKWIRE_HTTP_PORT` | `--port` | integer 0…65535 |
+    /// | `http.max_body_size` | `TASKWIRE_HTTP_MAX_BODY_SIZE` | `--max-body-size` | size |
+    /// | `log.level` | `TASKWIRE_LOG_LEVEL` | `--log-level` | `trace` … `critical` |
+    ///
+    /// A duration is `"500ms"`, `"30s"`, `"2m"`, `"1h"` or a number of seconds; a size is a
+    /// number of bytes or `"64KiB"`, `"1MiB"`, `"1GiB"`; a boolean is `true`/`false`
+    /// (also `yes`/`no`, `on`/`off`, `1`/`0`). The config file itself is named by `--config`
+    /// or `TASKWIRE_CONFIG`.
+    public struct Key: Sendable, Hashable, CustomStringConvertible {
+        /// The dotted key, e.g. `hub.max_connections`.
+        public let name: String
+        /// What the key sets, in a few words (used in `--help`).
+        public let summary: String
+
+        private init(_ name: String, _ summary: String) {
+            self.name = name
+            self.summary = summary
+        }
+
+        /// The environment variable that sets this key, e.g. `TASKWIRE_HUB_MAX_CONNECTIONS`.
+        public var environmentVariable: String {
+            "TASKWIRE_" + String(name.uppercased().map { $0 == "." ? "_" : $0 })
+        }
+
+        public var description: String { name }
+
+        public static func == (lhs: Key, rhs: Key) -> Bool { lhs.name == rhs.name }
+        public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+        /// The preset the other keys override.
+        public static let preset = Key("preset", "Preset the other settings start from: standard, high-performance or lightweight")
+        /// ``HubConfiguration/maxConnections``.
+        public static let hubMaxConnections = Key("hub.max_connections", "Most concurrent WebSocket connections")
+        /// ``HubConfiguration/pingInterval``.
+        public static let hubPingInterval = Key("hub.ping_interval", "How often each client is pinged")
+        /// ``HubConfiguration/pongTimeout``.
+        public static let hubPongTimeout = Key("hub.pong_timeout", "How long a client has to answer a ping")
+        /// ``HubConfiguration/maxMessageSize``.
+        public static let hubMaxMessageSize = Key("hub.max_message_size", "Largest WebSocket message, after decompression")
+        /// ``HubConfiguration/enableCompression``.
+        public static let hubEnableCompression = Key("hub.enable_compression", "Negotiate permessage-deflate")
+        /// ``HubConfiguration/enableHeartbeat``.
+        public static let hubEnableHeartbeat = Key("hub.enable_heartbeat", "Ping clients and close those that stop answering")
+        /// ``HubConfiguration/cleanupInterval``.
+        public static let hubCleanupInterval = Key("hub.cleanup_interval", "How often disconnected clients are cleaned up")
+        /// ``HubConfiguration/outboundQueueMessages``.
+        public static let hubOutboundQueueMessages = Key("hub.outbound_queue_messages", "Bound of each connection's outbound queue, in messages")
+        /// ``HubConfiguration/outboundQueueBytes``.
+        public static let hubOutboundQueueBytes = Key("hub.outbound_queue_bytes", "Bound of each connection's outbound queue, in bytes")
+        /// ``HubConfiguration/maxBadMessages``.
+        public static let hubMaxBadMessages = Key("hub.max_bad_messages", "Errors a connection may cause in a minute before it is closed")
+        /// ``HubConfiguration/maxSubscriptionsPerConnection``.
+        public static let hubMaxSubscriptionsPerConnection = Key("hub.max_subscriptions_per_connection", "Most subscriptions one connection may hold")
+        /// ``HubConfiguration/closeTimeout``.
+        public static let hubCloseTimeout = Key("hub.close_timeout", "How long a close handshake may take before the connection is cut")
+        /// ``HubConfiguration/shutdownGracePeriod``.
+        public static let hubShutdownGracePeriod = Key("hub.shutdown_grace_period", "How long shutdown waits for clients to go")
+        /// ``HTTP/host``.
+        public static let httpHost = Key("http.host", "Address to listen on")
+        /// ``HTTP/port``.
+        public static let httpPort = Key("http.port", "Port to listen on")
+        /// ``HTTP/maxBodySize``.
+        public static let httpMaxBodySize = Key("http.max_body_size", "Largest HTTP request body")
+        /// ``TaskwireConfiguration/logLevel``.
+        public static let logLevel = Key("log.level", "Lowest log level: trace, debug, info, notice, warning, error or critical")
+
+        /// Every key, in the order they are documented.
+        public static let all: [Key] = [
+            .preset, .hubMaxConnections, .hubPingInterval, .hubPongTimeout, .hubMaxMessageSize, .hubEnableCompression,
+            .hubEnableHeartbeat, .hubCleanupInterval, .hubOutboundQueueMessages, .hubOutboundQueueBytes, .hubMaxBadMessages,
+            .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .httpHost, .httpPort,
+            .httpMaxBodySize, .logLevel,
+        ]
+
+        /// The key with this name, if there is one.
+        public init?(name: String) {
+            guard let key = Self.all.first(where: { $0.name == name }) else { return nil }
+            self = key
+        }
+    }
+
+    /// The environment variable that names a JSON config file.
+    public static let configFileEnvironmentVariable = "TASKWIRE_CONFIG"
+}

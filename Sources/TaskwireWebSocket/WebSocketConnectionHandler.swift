@@ -1,0 +1,273 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import TaskwireHub
+import TaskwireProtocol
+
+/// One upgraded WebSocket connection: reads frames, reassembles and inflates messages, hands
+/// them to the hub, and writes what the hub sends as pre-encoded frames, packed into one buffer
+/// per round. Everything runs synchronously on the connection's event loop.
+final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let hub: Hub
+    private let executor: EventLoopExecutor
+    private let subscriptions: [StreamName]
+    private let maxMessageSize: Int
+    private let logger: Logger
+    private var inflater: MessageInflater?
+    private let deflate: Bool
+
+    private var context: ChannelHandlerContext?
+    private var client: HubClient?
+    /// Frames written in this round, packed into one buffer.
+    private var batch: ByteBuffer?
+    /// A fragmented message being reassembled.
+    private var assembling: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer)?
+    private var closeSent = false
+    private var readHeld = false
+
+    init(hub: Hub, executor: EventLoopExecutor, subscriptions: [StreamName], deflate: Bool, logger: Logger) {
+        self.hub = hub
+        self.executor = executor
+        self.subscriptions = subscriptions
+        self.maxMessageSize = hub.configuration.maxMessageSize
+        self.deflate = deflate
+        self.logger = logger
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        do {
+            if deflate { inflater = try MessageInflater() }
+            client = try hub.addConnection(
+                transport: self,
+                on: executor,
+                userID: nil,
+                sessionID: nil,
+                subscriptions: subscriptions,
+                slotReserved: true
+            )
+        } catch {
+            hub.recordConnectionError()
+            sendClose(code: .internalError, reason: "could not register the connection")
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let client {
+            hub.removeConnection(client)
+            self.client = nil
+        }
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if let client {
+            hub.removeConnection(client)
+            self.client = nil
+        }
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? NIOWebSocketError {
+            switch error {
+            case .invalidFrameLength:
+                sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
+            default:
+                sendClose(code: .protocolError, reason: "WebSocket protocol error")
+            }
+        } else if let error = error as? ByteToMessageDecoderError, case .leftoverDataWhenDone = error {
+            context.close(promise: nil)
+        } else {
+            if let client { hub.connectionFailed(client) }
+            logger.debug("connection error", metadata: ["tw.client.id": "\(client?.id ?? "-")", "error.type": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server allows half-closure for HTTP; a WebSocket peer that stops sending is gone.
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let client { hub.resumeOutput(of: client) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Holds reads while the hub's fan-out is behind, so a fast publisher cannot outrun it.
+    func read(context: ChannelHandlerContext) {
+        guard hub.isCongested else {
+            context.read()
+            return
+        }
+        guard !readHeld else { return }
+        readHeld = true
+        scheduleReadRetry(context: context)
+    }
+
+    private func scheduleReadRetry(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(1)) {
+            let (handler, context) = loopBound.value
+            guard handler.context != nil else { return }
+            if handler.hub.isCongested {
+                handler.scheduleReadRetry(context: context)
+            } else {
+                handler.readHeld = false
+                context.read()
+            }
+        }
+    }
+
+    // MARK: Inbound frames
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.maskKey != nil else {
+            // RFC 6455 5.1: a server must fail a connection whose client sends an unmasked frame.
+            sendClose(code: .protocolError, reason: "client frames must be masked")
+            return
+        }
+        if frame.opcode == .connectionClose {
+            // Either the peer starts the close (echo its code) or it answers ours: done either way.
+            var payload = frame.unmaskedData
+            let received = payload.readInteger(as: UInt16.self) ?? 1000
+            let sendable = (1000...4999).contains(received) && ![1004, 1005, 1006, 1015].contains(received)
+            sendClose(code: sendable ? CloseCode(rawValue: received) : .normal, reason: "")
+            context.close(promise: nil)
+            return
+        }
+        guard let client, !closeSent else { return }
+        guard !frame.rsv2, !frame.rsv3, !frame.rsv1 || (deflate && (frame.opcode == .text || frame.opcode == .binary)) else {
+            sendClose(code: .protocolError, reason: "reserved bits set")
+            return
+        }
+        switch frame.opcode {
+        case .ping:
+            guard frame.fin else { return sendClose(code: .protocolError, reason: "fragmented control frame") }
+            writeControl(opcode: 0xA, payload: frame.unmaskedData)
+        case .pong:
+            hub.handlePong(client)
+        case .text, .binary:
+            guard assembling == nil else {
+                return sendClose(code: .protocolError, reason: "new message inside a fragmented one")
+            }
+            if frame.fin {
+                complete(opcode: frame.opcode, compressed: frame.rsv1, data: frame.unmaskedData, client: client)
+            } else {
+                assembling = (frame.opcode, frame.rsv1, frame.unmaskedData)
+            }
+        case .continuation:
+            guard var message = assembling else {
+                return sendClose(code: .protocolError, reason: "continuation without a message")
+            }
+            var data = frame.unmaskedData
+            guard message.data.readableBytes + data.readableBytes <= maxMessageSize else {
+                assembling = nil
+                return sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
+            }
+            assembling = nil  // drop the reference so the append does not copy
+            message.data.writeBuffer(&data)
+            if frame.fin {
+                complete(opcode: message.opcode, compressed: message.compressed, data: message.data, client: client)
+            } else {
+                assembling = message
+            }
+        default:
+            sendClose(code: .protocolError, reason: "unknown opcode")
+        }
+    }
+
+    private func complete(opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, client: HubClient) {
+        var data = data
+        if compressed {
+            guard let inflater else { return sendClose(code: .protocolError, reason: "compressed message without permessage-deflate") }
+            do {
+                data = try inflater.inflate(data, maxSize: maxMessageSize)
+            } catch {
+                if data.readableBytes > 0, "\(error)".contains("bufferOverflow") {
+                    return sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
+                }
+                return sendClose(code: .protocolError, reason: "corrupt compressed message")
+            }
+        }
+        guard data.readableBytes <= maxMessageSize else {
+            return sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
+        }
+        if opcode == .text {
+            hub.handleText(data, from: client)
+        } else {
+            hub.reject(TaskwireError(.badMessage, "binary frames are not accepted: send JSON in text frames"), from: client)
+        }
+    }
+
+    // MARK: ClientTransport
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func write(_ message: OutboundMessage) {
+        let frame = deflate ? PerMessageDeflate.compressedFrame(of: message) : message.frame
+        if batch == nil {
+            batch = frame
+        } else {
+            batch!.writeImmutableBuffer(frame)
+        }
+    }
+
+    func flush() {
+        guard let context, let buffer = batch else { return }
+        batch = nil
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func sendPing() {
+        writeControl(opcode: 0x9, payload: ByteBuffer())
+    }
+
+    func close(code: CloseCode, reason: String) {
+        sendClose(code: code, reason: reason)
+    }
+
+    func abort() {
+        context?.close(promise: nil)
+    }
+
+    // MARK: Output helpers
+
+    private func writeControl(opcode: UInt8, payload: ByteBuffer) {
+        guard let context, !closeSent else { return }
+        flush()
+        context.writeAndFlush(wrapOutboundOut(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false)), promise: nil)
+    }
+
+    /// Sends a close frame once, then cuts the connection if the peer does not finish the
+    /// handshake within `close_timeout`.
+    private func sendClose(code: CloseCode, reason: String) {
+        guard let context, !closeSent else { return }
+        flush()
+        closeSent = true
+        if let client, client.currentState == .connected || client.currentState == .connecting {
+            hub.close(client, code: code, reason: reason)  // marks it disconnecting; calls back into close(), now a no-op
+        }
+        var payload = ByteBuffer()
+        payload.writeInteger(code.rawValue)
+        payload.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+        context.writeAndFlush(wrapOutboundOut(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false)), promise: nil)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .nanoseconds(hub.configuration.closeTimeout.nanoseconds)) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+}

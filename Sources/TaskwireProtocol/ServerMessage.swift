@@ -100,6 +100,63 @@ public enum ServerMessage {
         return b
     }
 
+    /// The open body of a `task_update` message.
+    public static func taskUpdateBody(taskID: String, status: String, progress: Double?, message: String?, queue: String) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeStaticString(#"{"type":"task_update","task_id":"#)
+        b.writeJSONString(taskID)
+        b.writeStaticString(#","status":"#)
+        b.writeJSONString(status)
+        b.writeStaticString(#","progress":"#)
+        if let progress { b.writeJSONNumber(progress) } else { b.writeStaticString("null") }
+        b.writeStaticString(#","message":"#)
+        b.writeJSONString(orNull: message)
+        b.writeStaticString(#","queue":"#)
+        b.writeJSONString(queue)
+        return b
+    }
+
+    /// The open body of a `queue_status` message; `extra` writes further fields, each starting with a comma.
+    public static func queueStatusBody(
+        total: Int,
+        pending: Int,
+        running: Int,
+        completed: Int,
+        failed: Int,
+        cancelled: Int,
+        extra: (inout ByteBuffer) -> Void = { _ in }
+    ) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeStaticString(#"{"type":"queue_status","#)
+        writeTaskCountFields(total: total, pending: pending, running: running, completed: completed, failed: failed, cancelled: cancelled, into: &b)
+        extra(&b)
+        return b
+    }
+
+    /// Writes `"total_tasks":…,"pending_tasks":…,…,"cancelled_tasks":…` (no braces).
+    public static func writeTaskCountFields(
+        total: Int,
+        pending: Int,
+        running: Int,
+        completed: Int,
+        failed: Int,
+        cancelled: Int,
+        into b: inout ByteBuffer
+    ) {
+        b.writeStaticString(#""total_tasks":"#)
+        b.writeJSONInteger(total)
+        b.writeStaticString(#","pending_tasks":"#)
+        b.writeJSONInteger(pending)
+        b.writeStaticString(#","running_tasks":"#)
+        b.writeJSONInteger(running)
+        b.writeStaticString(#","completed_tasks":"#)
+        b.writeJSONInteger(completed)
+        b.writeStaticString(#","failed_tasks":"#)
+        b.writeJSONInteger(failed)
+        b.writeStaticString(#","cancelled_tasks":"#)
+        b.writeJSONInteger(cancelled)
+    }
+
     /// Closes an open body as a stream event: adds `event_type`, `seq` and `epoch` and the closing brace.
     public static func closeEvent(_ body: ByteBuffer, stream: String, seq: UInt64, epoch: String, into b: inout ByteBuffer) {
         b.writeImmutableBuffer(body)

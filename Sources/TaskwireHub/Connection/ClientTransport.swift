@@ -16,11 +16,19 @@ public final class OutboundMessage: Sendable {
         self.json = json
         self.frame = frame
     }
+
+    /// A message whose frame ends with its JSON text: `json` shares the frame's storage.
+    convenience init(frame: ByteBuffer, jsonLength: Int) {
+        let json = frame.getSlice(at: frame.writerIndex - jsonLength, length: jsonLength)!
+        self.init(json: json, frame: frame)
+    }
 }
 
 /// Frames a message once for the transport, so that fan-out writes the same bytes to everyone.
 public protocol MessageFramer: Sendable {
-    /// Turns a message's JSON text into the bytes the transport writes.
+    /// Turns a message's JSON text into the bytes the transport writes: a header (possibly
+    /// empty) followed by the JSON text unchanged, which the hub then reads back as a slice
+    /// of the frame rather than keeping a second copy.
     func frame(_ json: ByteBuffer) -> ByteBuffer
 }
 

@@ -75,6 +75,7 @@ extension Hub {
                 closeSlowConsumer(client)
             }
         }
+        shard.trimLogs()
         return timedOut
     }
 

@@ -32,7 +32,7 @@ public final class Hub: Sendable {
     let streams: StreamTable
     // Initialised right after `self` exists; never changed after `init`.
     nonisolated(unsafe) private(set) var shards: [HubShard] = []
-    private let directory = Mutex<[String: HubClient]>([:])
+    let directory = Mutex<[String: HubClient]>([:])
     /// Reserved plus registered connections, bounded by `maxConnections`.
     private let slots = Atomic<Int>(0)
     private let nextClientNumber = Atomic<UInt64>(0)
@@ -142,7 +142,7 @@ public final class Hub: Sendable {
         directory.withLock { $0[id] = client }
         metrics.connectionOpened()
         for stream in subscriptions {
-            shard.addSubscription(client, key: stream.rawValue)
+            shard.addSubscription(client, name: stream.rawValue, key: logKey(for: stream, of: client))
         }
         let welcome = ServerMessage.welcome(
             clientID: id,
@@ -168,8 +168,8 @@ public final class Hub: Sendable {
     public func removeConnection(_ client: HubClient) {
         let shard = client.shard
         guard shard.clients.removeValue(forKey: ObjectIdentifier(client)) != nil else { return }
-        for key in Array(client.subscriptions.keys) {
-            shard.removeSubscription(client, key: key)
+        for name in Array(client.subscriptions.keys) {
+            shard.removeSubscription(client, name: name)
         }
         client.pending.removeAll()
         client.direct.removeAll()
@@ -227,7 +227,7 @@ public final class Hub: Sendable {
 
     /// Wraps a complete message (JSON text) for sending.
     public func makeMessage(_ json: ByteBuffer) -> OutboundMessage {
-        OutboundMessage(json: json, frame: framer.frame(json))
+        OutboundMessage(frame: framer.frame(json), jsonLength: json.readableBytes)
     }
 
     /// Queues a message for one connection and sends it. Call on the connection's executor.
@@ -250,33 +250,6 @@ public final class Hub: Sendable {
         return true
     }
 
-    /// Sends a message to one client by id (the seed's `send_to_client`), from any context.
-    /// - Throws: `not_found` when there is no such client, `forbidden` when it is not connected.
-    public func sendToClient(_ clientID: String, _ json: ByteBuffer) async throws(TaskwireError) {
-        guard let client = directory.withLock({ $0[clientID] }) else {
-            throw TaskwireError(.notFound, "no connection with client_id \"\(clientID)\"")
-        }
-        let message = makeMessage(json)
-        let sent = await run(on: client.shard) { self.send(message, to: client) }
-        guard sent else { throw TaskwireError(.forbidden, "connection \"\(clientID)\" is not connected") }
-    }
-
-    /// Sends a message to every connected client (the seed's `broadcast`).
-    /// - Returns: the number of clients reached.
-    @discardableResult
-    public func broadcast(_ json: ByteBuffer) async -> Int {
-        let message = makeMessage(json)
-        var reached = 0
-        for shard in shards {
-            reached += await run(on: shard) {
-                var n = 0
-                for client in shard.clients.values where self.send(message, to: client) { n += 1 }
-                return n
-            }
-        }
-        return reached
-    }
-
     /// Publishes an event on a stream (the seed's `broadcast_to_subscribers`): numbers it,
     /// encodes it once, and hands it to the shards with subscribers. Returns without waiting.
     ///
@@ -293,6 +266,23 @@ public final class Hub: Sendable {
     ) -> UInt64 {
         publish(body, key: stream.rawValue, eventType: stream.rawValue, onDelivered: onDelivered)
     }
+
+    /// Publishes a notification to the `user_notification` subscribers whose connection belongs
+    /// to `userID`; they are numbered per user. Returns without waiting.
+    @discardableResult
+    public func publish(_ body: ByteBuffer, toUser userID: String, onDelivered: (@Sendable (Int) -> Void)? = nil) -> UInt64 {
+        publish(body, key: Self.userLogKey(userID), eventType: StreamName.userNotification.rawValue, onDelivered: onDelivered)
+    }
+
+    /// The log a subscription reads: the stream itself, or for `user_notification` the
+    /// connection's own user's (anonymous connections read one nothing is published to).
+    func logKey(for stream: StreamName, of client: HubClient) -> String {
+        guard stream == .userNotification else { return stream.rawValue }
+        return Self.userLogKey(client.userID ?? "")
+    }
+
+    /// `#` cannot appear in a stream name, so these keys never meet a client's stream.
+    static func userLogKey(_ userID: String) -> String { "user_notification#" + userID }
 
     /// Publishes and waits until every shard has counted the connections reached.
     /// - Returns: the number of connections reached.
@@ -348,14 +338,16 @@ public final class Hub: Sendable {
     /// - Throws: `forbidden` when the subscriptions would pass the per-connection limit.
     @discardableResult
     public func subscribe(_ client: HubClient, to streams: [StreamName]) throws(TaskwireError) -> [String] {
-        var added = Set<String>()
-        for stream in streams where client.subscriptions[stream.rawValue] == nil { added.insert(stream.rawValue) }
+        var added: [String: StreamName] = [:]
+        for stream in streams where client.subscriptions[stream.rawValue] == nil { added[stream.rawValue] = stream }
         guard client.subscriptions.count + added.count <= configuration.maxSubscriptionsPerConnection else {
             throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
         }
-        for key in added { client.shard.addSubscription(client, key: key) }
+        for stream in added.values {
+            client.shard.addSubscription(client, name: stream.rawValue, key: logKey(for: stream, of: client))
+        }
         if !added.isEmpty {
-            logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.sorted())"])
+            logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.keys.sorted())"])
         }
         return client.subscribedStreams
     }
@@ -364,7 +356,7 @@ public final class Hub: Sendable {
     /// - Returns: all of the connection's subscriptions afterwards, sorted.
     @discardableResult
     public func unsubscribe(_ client: HubClient, from streams: [StreamName]) -> [String] {
-        for stream in streams { client.shard.removeSubscription(client, key: stream.rawValue) }
+        for stream in streams { client.shard.removeSubscription(client, name: stream.rawValue) }
         return client.subscribedStreams
     }
 
@@ -381,42 +373,6 @@ public final class Hub: Sendable {
     public func unsubscribe(clientID: String, from streams: [StreamName]) async throws(TaskwireError) -> [String] {
         let client = try lookUp(clientID)
         return await run(on: client.shard) { self.unsubscribe(client, from: streams) }
-    }
-
-    // MARK: - Admin
-
-    /// A snapshot of every connection, oldest first.
-    public func connections() async -> [ConnectionInfo] {
-        var all: [ConnectionInfo] = []
-        for shard in shards {
-            all += await run(on: shard) { shard.clients.values.map { $0.snapshot() } }
-        }
-        return all.sorted { ($0.connectedAt, $0.clientID) < ($1.connectedAt, $1.clientID) }
-    }
-
-    /// A snapshot of one connection.
-    public func connection(_ clientID: String) async -> ConnectionInfo? {
-        guard let client = directory.withLock({ $0[clientID] }) else { return nil }
-        return await run(on: client.shard) { client.snapshot() }
-    }
-
-    /// Closes a connection by id with `code` (the admin API uses 1008).
-    /// - Returns: false when there is no such connection.
-    @discardableResult
-    public func disconnect(_ clientID: String, code: CloseCode = .policyViolation, reason: String) async -> Bool {
-        guard let client = directory.withLock({ $0[clientID] }) else { return false }
-        await run(on: client.shard) { self.close(client, code: code, reason: reason) }
-        return true
-    }
-
-    /// The seed's metrics with its calculated metrics.
-    public func metricsSnapshot() -> HubMetricsSnapshot {
-        metrics.snapshot(now: clock.now())
-    }
-
-    /// Records the sent-message count for the throughput window (the hub service does it every second).
-    public func sampleMetrics() {
-        metrics.sample(now: clock.now())
     }
 
     // MARK: - Helpers

@@ -187,9 +187,10 @@ final class HubShard: @unchecked Sendable {
 
     // MARK: Subscriptions (executor)
 
-    /// Subscribes a client to a stream key; the subscription sees events numbered after now.
-    func addSubscription(_ client: HubClient, key: String) {
-        guard client.subscriptions[key] == nil else { return }
+    /// Subscribes a client to the stream `name`, read from the log `key` (the same, except for
+    /// streams scoped to the connection's user); the subscription sees events numbered after now.
+    func addSubscription(_ client: HubClient, name: String, key: String) {
+        guard client.subscriptions[name] == nil else { return }
         let now = hub.clock.now()
         let (seq, _) = hub.streams.attach(key, shard: index, now: now)
         let log: StreamLog
@@ -201,13 +202,14 @@ final class HubShard: @unchecked Sendable {
         }
         let sub = Subscription(client: client, log: log, cursor: max(seq, log.lastSeq), listIndex: log.subscribers.count)
         log.subscribers.append(sub)
-        client.subscriptions[key] = sub
+        client.subscriptions[name] = sub
     }
 
-    /// Removes a client's subscription to a stream key, if it has one.
-    func removeSubscription(_ client: HubClient, key: String) {
-        guard let sub = client.subscriptions.removeValue(forKey: key) else { return }
+    /// Removes a client's subscription to the stream `name`, if it has one.
+    func removeSubscription(_ client: HubClient, name: String) {
+        guard let sub = client.subscriptions.removeValue(forKey: name) else { return }
         let log = sub.log
+        let key = log.key
         let last = log.subscribers.count - 1
         if sub.listIndex != last {
             let moved = log.subscribers[last]

@@ -58,32 +58,8 @@ public struct JSONParser {
         guard parser.peek() == UInt8(ascii: "{") else {
             throw parser.error(parser.index < bytes.count ? "expected a JSON object" : "empty message")
         }
-        parser.index += 1
-        parser.depth = 1
         var members: [String: JSONMember] = [:]
-        parser.skipWhitespace()
-        if parser.peek() == UInt8(ascii: "}") {
-            parser.index += 1
-        } else {
-            while true {
-                parser.skipWhitespace()
-                guard parser.peek() == UInt8(ascii: "\"") else { throw parser.error("expected a field name") }
-                let key = try parser.parseString()
-                parser.skipWhitespace()
-                try parser.expect(UInt8(ascii: ":"), "expected ':' after a field name")
-                parser.skipWhitespace()
-                let start = parser.index
-                let value = try parser.parseValue()
-                members[key] = JSONMember(value: value, range: start..<parser.index)
-                parser.skipWhitespace()
-                if parser.peek() == UInt8(ascii: ",") {
-                    parser.index += 1
-                    continue
-                }
-                try parser.expect(UInt8(ascii: "}"), "expected ',' or '}' in an object")
-                break
-            }
-        }
+        try parser.parseMembers { key, value, range in members[key] = JSONMember(value: value, range: range) }
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
         return members
@@ -143,14 +119,20 @@ public struct JSONParser {
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        try parseMembers { key, value, _ in object[key] = value }
+        return .object(object)
+    }
+
+    /// Parses an object starting at its `{`, handing each member (and its value's byte range) to `body`.
+    private mutating func parseMembers(_ body: (String, JSONValue, Range<Int>) -> Void) throws(JSONParseError) {
         try enter()
         index += 1
-        var object: [String: JSONValue] = [:]
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(object)
+            return
         }
         while true {
             skipWhitespace()
@@ -159,7 +141,9 @@ public struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "expected ':' after a field name")
             skipWhitespace()
-            object[key] = try parseValue()
+            let start = index
+            let value = try parseValue()
+            body(key, value, start..<index)
             skipWhitespace()
             if peek() == UInt8(ascii: ",") {
                 index += 1
@@ -167,7 +151,7 @@ public struct JSONParser {
             }
             try expect(UInt8(ascii: "}"), "expected ',' or '}' in an object")
             depth -= 1
-            return .object(object)
+            return
         }
     }
 

@@ -1,0 +1,137 @@
+import Synchronization
+public import TaskwireHub
+
+/// A task store in memory: for tests, and the reference the durable stores are checked against.
+public final class InMemoryTaskStore: TaskStore {
+    private struct State {
+        var tasks: [String: TaskRecord] = [:]
+        /// Insertion order: `order[i]` is the id of the task with sequence number `i + 1`.
+        var order: [String] = []
+        var sequence: [String: Int] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func migrate() async throws {}
+
+    public func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws {
+        try state.withLock { state in
+            guard state.tasks[task.id] == nil else { throw TaskQueueError(.conflict, "task \"\(task.id)\" already exists") }
+            state.tasks[task.id] = task
+            state.order.append(task.id)
+            state.sequence[task.id] = state.order.count
+            onCommit([TaskChange(before: nil, after: task)])
+        }
+    }
+
+    public func task(id: String) async throws -> TaskRecord? {
+        state.withLock { $0.tasks[id] }
+    }
+
+    public func list(_ query: TaskListQuery) async throws -> TaskPage {
+        try state.withLock { state in
+            var below = state.order.count + 1
+            if let cursor = query.cursor {
+                guard let seq = TaskCursor.decode(cursor) else { throw TaskQueueError(.invalid, "cursor is not one this server made") }
+                below = seq
+            }
+            var tasks: [TaskRecord] = []
+            var seq = min(below, state.order.count + 1) - 1
+            var last = 0
+            while seq >= 1, tasks.count < query.limit {
+                let task = state.tasks[state.order[seq - 1]]!
+                if (query.status == nil || task.status == query.status) && (query.queue == nil || task.queue == query.queue) {
+                    tasks.append(task)
+                    last = seq
+                }
+                seq -= 1
+            }
+            let more = tasks.count == query.limit && (1..<max(1, last)).contains { s in
+                let task = state.tasks[state.order[s - 1]]!
+                return (query.status == nil || task.status == query.status) && (query.queue == nil || task.queue == query.queue)
+            }
+            return TaskPage(tasks: tasks, nextCursor: more ? TaskCursor.encode(last) : nil)
+        }
+    }
+
+    public func update(
+        id: String,
+        _ change: @escaping @Sendable (inout TaskRecord) throws -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> TaskRecord {
+        try state.withLock { state in
+            guard let before = state.tasks[id] else { throw TaskQueueError.notFound(id) }
+            var after = before
+            try change(&after)
+            state.tasks[id] = after
+            onCommit([TaskChange(before: before, after: after)])
+            return after
+        }
+    }
+
+    public func claimNext(
+        queue: String,
+        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> TaskRecord? {
+        state.withLock { state in
+            var best: (task: TaskRecord, seq: Int)?
+            for (seq, id) in state.order.enumerated() {
+                let task = state.tasks[id]!
+                guard task.queue == queue, task.status == .pending else { continue }
+                if let current = best, current.task.priority >= task.priority { continue }
+                best = (task, seq)
+            }
+            guard let before = best?.task else { return nil }
+            var after = before
+            change(&after)
+            state.tasks[after.id] = after
+            onCommit([TaskChange(before: before, after: after)])
+            return after
+        }
+    }
+
+    public func expireLeases(
+        now: Timestamp,
+        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> [TaskRecord] {
+        state.withLock { state in
+            var changes: [TaskChange] = []
+            for id in state.order {
+                let before = state.tasks[id]!
+                guard before.status == .running, let lease = before.leaseExpiresAt, lease <= now else { continue }
+                var after = before
+                change(&after)
+                state.tasks[id] = after
+                changes.append(TaskChange(before: before, after: after))
+            }
+            if !changes.isEmpty { onCommit(changes) }
+            return changes.map(\.after)
+        }
+    }
+
+    public func counts() async throws -> QueueCounts {
+        state.withLock { state in
+            var counts = QueueCounts()
+            for task in state.tasks.values {
+                counts.all[task.status] += 1
+                counts.byQueue[task.queue, default: TaskCounts()][task.status] += 1
+            }
+            return counts
+        }
+    }
+
+    public func checkHealth() async throws {}
+}
+
+/// Opaque list cursors: the insertion sequence number of the last task on a page.
+public enum TaskCursor {
+    public static func encode(_ sequence: Int) -> String { "c" + String(sequence, radix: 36) }
+
+    public static func decode(_ cursor: String) -> Int? {
+        guard cursor.first == "c", cursor.count <= 14, let value = Int(cursor.dropFirst(), radix: 36), value > 0 else { return nil }
+        return value
+    }
+}

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -51,6 +52,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The task queue domain: records, transitions, the store protocol, events.
+        .target(
+            name: "TaskwireQueue",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite task store (GRDB, the system libsqlite3): one machine, durable, WAL.
+        .target(
+            name: "TaskwireSQLite",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireQueue",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The WebSocket transport: a lean synchronous SwiftNIO pipeline behind Hummingbird's HTTP server.
         .target(
             name: "TaskwireWebSocket",
@@ -68,17 +92,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP API: admin, publish, metrics, health.
+        // The HTTP API: tasks, workers, queue status, notifications, admin, publish, metrics, health, OpenAPI.
         .target(
             name: "TaskwireHTTP",
             dependencies: [
                 "TaskwireHub",
                 "TaskwireProtocol",
+                "TaskwireQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The OpenAPI document, compiled into the binary: no Foundation, no resource bundle to ship.
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         // Composition root: configuration, presets, application.
@@ -87,6 +114,8 @@ let package = Package(
             dependencies: [
                 "TaskwireHTTP",
                 "TaskwireHub",
+                "TaskwireQueue",
+                "TaskwireSQLite",
                 "TaskwireWebSocket",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,6 +146,15 @@ let package = Package(
             dependencies: ["TaskwireHub"],
             swiftSettings: swiftSettings
         ),
+        // Test support: the one conformance suite every TaskStore backend must pass.
+        .target(
+            name: "TaskwireStoreTesting",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireQueue",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TaskwireProtocolTests",
             dependencies: [
@@ -143,6 +181,7 @@ let package = Package(
                 "TaskwireHTTP",
                 "TaskwireHub",
                 "TaskwireProtocol",
+                "TaskwireQueue",
                 "TaskwireServer",
                 "TaskwireTesting",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -151,6 +190,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskwireQueueTests",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireProtocol",
+                "TaskwireQueue",
+                "TaskwireStoreTesting",
+                "TaskwireTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskwireSQLiteTests",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireQueue",
+                "TaskwireSQLite",
+                "TaskwireStoreTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

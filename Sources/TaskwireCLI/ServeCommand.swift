@@ -79,6 +79,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .key(.hubShutdownGracePeriod, valueName: "duration"))
     var shutdownGracePeriod: String?
 
+    @Option(name: .customLong("database"), help: .key(.storeDatabase, valueName: "path"))
+    var database: String?
+
+    @Option(help: .key(.queueMaxPayloadSize, valueName: "size"))
+    var maxPayloadSize: String?
+
+    @Option(help: .key(.queueLeaseCheckInterval, valueName: "duration"))
+    var leaseCheckInterval: String?
+
+    @Option(help: .key(.queueStatusInterval, valueName: "duration"))
+    var statusInterval: String?
+
     @Option(help: .key(.logLevel, valueName: "level"))
     var logLevel: String?
 
@@ -102,6 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
             (.hubMaxSubscriptionsPerConnection, maxSubscriptions.map(String.init)),
             (.hubCloseTimeout, closeTimeout),
             (.hubShutdownGracePeriod, shutdownGracePeriod),
+            (.storeDatabase, database),
+            (.queueMaxPayloadSize, maxPayloadSize),
+            (.queueLeaseCheckInterval, leaseCheckInterval),
+            (.queueStatusInterval, statusInterval),
             (.logLevel, logLevel),
         ]
         var flags: [String: String] = [:]
@@ -115,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         Bootstrap.metrics(registry)
         let logger = Logger(label: "taskwire")
-        let app = buildApplication(configuration: configuration, logger: logger, registry: registry)
+        let app = try buildApplication(configuration: configuration, logger: logger, registry: registry)
         try await app.runService()
     }
 }

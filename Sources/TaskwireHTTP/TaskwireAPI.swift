@@ -1,16 +1,21 @@
 public import Hummingbird
 public import Prometheus
 public import TaskwireHub
+public import TaskwireQueue
 
-/// Taskwire's HTTP API: the admin, publish, metrics and health routes.
+/// Taskwire's HTTP API: the task queue, admin, publish, metrics and health routes, and the OpenAPI document.
 ///
 /// ```swift
 /// let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
-/// TaskwireAPI(hub: hub, registry: registry, maxBodySize: 2 << 20).addRoutes(to: router)
+/// TaskwireAPI(hub: hub, registry: registry, maxBodySize: 2 << 20, tasks: service).addRoutes(to: router)
 /// ```
 ///
 /// | route | answer |
 /// |---|---|
+/// | `POST /api/v1/tasks`, `GET /api/v1/tasks[/{id}]`, `POST /api/v1/tasks/{id}/cancel` | tasks (with `tasks`) |
+/// | `POST /api/v1/queues/{queue}/claim`, `POST /api/v1/tasks/{id}/progress\|heartbeat\|complete\|fail` | workers (with `tasks`) |
+/// | `GET /api/v1/queue/status`, `POST /api/v1/notifications` | counts; 202 (with `tasks`) |
+/// | `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of all of these |
 /// | `POST /api/v1/publish` | `{"delivered":N}`; custom streams only (403 otherwise) |
 /// | `GET /api/v1/connections` | `{"connections":[…]}` |
 /// | `DELETE /api/v1/connections/{client_id}` | 204, closed with 1008; 404 when unknown |
@@ -29,13 +34,22 @@ public struct TaskwireAPI: Sendable {
     public var readinessChecks: [ReadinessCheck]
     /// Largest request body accepted, in bytes; larger ones get 413.
     public var maxBodySize: Int
+    /// The task queue behind the task, worker, queue status and notification routes; nil leaves them out.
+    public var tasks: TaskService?
 
     /// Creates the API.
-    public init(hub: Hub, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = [], maxBodySize: Int) {
+    public init(
+        hub: Hub,
+        registry: PrometheusCollectorRegistry,
+        readinessChecks: [ReadinessCheck] = [],
+        maxBodySize: Int,
+        tasks: TaskService? = nil
+    ) {
         self.hub = hub
         self.registry = registry
         self.readinessChecks = readinessChecks
         self.maxBodySize = maxBodySize
+        self.tasks = tasks
     }
 
     /// Adds the error middleware and every route. Call it on a fresh router, before other
@@ -48,5 +62,12 @@ public struct TaskwireAPI: Sendable {
         PublishController(hub: hub, maxBodySize: maxBodySize).addRoutes(to: api)
         ConnectionsController(hub: hub).addRoutes(to: api)
         MetricsController(hub: hub).addRoutes(to: api)
+        OpenAPIController().addRoutes(to: api)
+        if let tasks {
+            TasksController(service: tasks, maxBodySize: maxBodySize).addRoutes(to: api)
+            WorkerController(service: tasks, maxBodySize: maxBodySize).addRoutes(to: api)
+            QueueStatusController(service: tasks).addRoutes(to: api)
+            NotificationsController(service: tasks, maxBodySize: maxBodySize).addRoutes(to: api)
+        }
     }
 }

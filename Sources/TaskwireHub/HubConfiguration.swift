@@ -32,6 +32,10 @@ public struct HubConfiguration: Sendable, Equatable {
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for clients to go after telling them (close 1001).
     public var shutdownGracePeriod: Duration
+    /// Most recent events kept per stream for recovery (`subscribe` with `since`).
+    public var historySize: Int
+    /// How long an event stays in its stream's history.
+    public var historyTTL: Duration
 
     public init(
         maxConnections: Int = 1000,
@@ -46,7 +50,9 @@ public struct HubConfiguration: Sendable, Equatable {
         maxBadMessages: Int = 10,
         maxSubscriptionsPerConnection: Int = 1000,
         closeTimeout: Duration = .seconds(5),
-        shutdownGracePeriod: Duration = .seconds(5)
+        shutdownGracePeriod: Duration = .seconds(5),
+        historySize: Int = 1000,
+        historyTTL: Duration = .seconds(300)
     ) {
         self.maxConnections = maxConnections
         self.pingInterval = pingInterval
@@ -61,6 +67,8 @@ public struct HubConfiguration: Sendable, Equatable {
         self.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection
         self.closeTimeout = closeTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.historySize = historySize
+        self.historyTTL = historyTTL
     }
 
     /// Balanced configuration for general use (the seed's standard preset).
@@ -78,7 +86,9 @@ public struct HubConfiguration: Sendable, Equatable {
             cleanupInterval: .seconds(30),
             outboundQueueMessages: 25_000,
             outboundQueueBytes: 64 * 1024 * 1024,
-            maxSubscriptionsPerConnection: 10_000
+            maxSubscriptionsPerConnection: 10_000,
+            historySize: 2000,
+            historyTTL: .seconds(120)
         )
     }
 
@@ -94,7 +104,9 @@ public struct HubConfiguration: Sendable, Equatable {
             cleanupInterval: .seconds(120),
             outboundQueueMessages: 1024,
             outboundQueueBytes: 4 * 1024 * 1024,
-            maxSubscriptionsPerConnection: 100
+            maxSubscriptionsPerConnection: 100,
+            historySize: 200,
+            historyTTL: .seconds(60)
         )
     }
 }

@@ -4,51 +4,73 @@ public import Logging
 import NIOCore
 import NIOPosix
 public import Prometheus
-import TaskwireHub
 public import TaskwireHTTP
+import TaskwireHub
+public import TaskwireQueue
 import TaskwireWebSocket
 
 /// Builds the Taskwire server: the hub (one shard per event loop), the WebSocket transport on
-/// `/ws`, the HTTP API, `/metrics`, and the hub's background service.
+/// `/ws`, the task queue over its store, the HTTP API, `/metrics`, and the background services
+/// (the hub's, the `queue_status_changed` publisher, the lease reaper).
 ///
 /// ```swift
 /// let registry = PrometheusCollectorRegistry()
 /// MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))  // executables only
-/// let app = buildApplication(configuration: .standard, logger: logger, registry: registry)
+/// let app = try buildApplication(configuration: .standard, logger: logger, registry: registry)
 /// try await app.runService()
 /// ```
 ///
-/// The hub's metrics go to `registry` through a factory passed explicitly, so tests need no
-/// global bootstrap; `/metrics` serves that registry. On graceful shutdown (SIGTERM, SIGINT)
-/// the listener stops, then the hub closes every client with 1001 and waits up to
+/// The store is migrated before the server accepts connections, and `/readyz` checks it. The
+/// hub's metrics go to `registry` through a factory passed explicitly, so tests need no global
+/// bootstrap; `/metrics` serves that registry. On graceful shutdown (SIGTERM, SIGINT) the
+/// listener stops, then the hub closes every client with 1001 and waits up to
 /// `shutdown_grace_period` for them to go; `runService()` then returns.
 ///
 /// - Parameters:
-///   - configuration: hub limits, HTTP listener, log level (which is applied to `logger`).
+///   - configuration: hub limits, HTTP listener, store, queue, log level (which is applied to `logger`).
 ///   - logger: the server's logger.
 ///   - registry: the Prometheus registry the hub's metrics go to and `/metrics` serves.
-///   - readinessChecks: what `/readyz` checks (the store, the backplane, …).
+///   - readinessChecks: what `/readyz` checks besides the store (the backplane, …).
+///   - store: the task store to use instead of the one `configuration.store` names (for tests).
+/// - Throws: ``TaskwireConfigurationError`` when the store cannot be opened or is not supported.
 public func buildApplication(
     configuration: TaskwireConfiguration,
     logger: Logger,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    readinessChecks: [ReadinessCheck] = []
-) -> some ApplicationProtocol {
-    makeApplication(configuration: configuration, logger: logger, registry: registry, readinessChecks: readinessChecks).application
+    readinessChecks: [ReadinessCheck] = [],
+    store: (any TaskStore)? = nil
+) throws -> some ApplicationProtocol {
+    try makeApplication(
+        configuration: configuration,
+        logger: logger,
+        registry: registry,
+        readinessChecks: readinessChecks,
+        store: store
+    ).application
 }
 
-/// ``buildApplication(configuration:logger:registry:readinessChecks:)``, also returning the hub (for tests).
+/// What ``makeApplication(configuration:logger:registry:readinessChecks:store:)`` builds.
+struct BuiltApplication {
+    var application: Application<RouterResponder<TaskwireRequestContext>>
+    var hub: Hub
+    var tasks: TaskService
+}
+
+/// ``buildApplication(configuration:logger:registry:readinessChecks:store:)``, also returning the hub
+/// and the task service (for tests).
 func makeApplication(
     configuration: TaskwireConfiguration,
     logger: Logger,
     registry: PrometheusCollectorRegistry,
-    readinessChecks: [ReadinessCheck]
-) -> (application: Application<RouterResponder<TaskwireRequestContext>>, hub: Hub) {
+    readinessChecks: [ReadinessCheck],
+    store: (any TaskStore)?
+) throws -> BuiltApplication {
     let logger = {
         var logger = logger
         logger.logLevel = configuration.logLevel
         return logger
     }()
+    let store = try store ?? makeStore(configuration.store, logger: logger)
     let group = MultiThreadedEventLoopGroup.singleton
     let hub = Hub(
         configuration: configuration.hub,
@@ -57,12 +79,15 @@ func makeApplication(
         logger: logger,
         metricsFactory: PrometheusMetricsFactory(registry: registry)
     )
+    let tasks = TaskService(store: store, hub: hub, configuration: configuration.queue)
+    let storeCheck = ReadinessCheck(name: "store") { try await store.checkHealth() }
     let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
     TaskwireAPI(
         hub: hub,
         registry: registry,
-        readinessChecks: readinessChecks,
-        maxBodySize: configuration.http.maxBodySize
+        readinessChecks: [storeCheck] + readinessChecks,
+        maxBodySize: configuration.http.maxBodySize,
+        tasks: tasks
     ).addRoutes(to: router)
     var application = Application(
         router: router,
@@ -71,18 +96,20 @@ func makeApplication(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: nil
         ),
-        services: [HubService(hub: hub)],
+        services: [HubService(hub: hub), tasks.statusPublisher, LeaseReaper(service: tasks, logger: logger)],
         eventLoopGroupProvider: .shared(group),
         logger: logger
     )
     application.beforeServerStarts {
         logger.info("taskwire starting", metadata: configuration.startupMetadata)
+        try await store.migrate()
+        logger.debug("task store migrated")
     }
-    return (application, hub)
+    return BuiltApplication(application: application, hub: hub, tasks: tasks)
 }
 
 extension TaskwireConfiguration {
-    /// The preset, the address and the effective limits, for the start-up log line.
+    /// The preset, the address, the store and the effective limits, for the start-up log line.
     var startupMetadata: Logger.Metadata {
         [
             "tw.preset": "\(preset.name)",
@@ -101,6 +128,10 @@ extension TaskwireConfiguration {
             "tw.hub.max_subscriptions_per_connection": "\(hub.maxSubscriptionsPerConnection)",
             "tw.hub.close_timeout": "\(ConfigText.format(hub.closeTimeout))",
             "tw.hub.shutdown_grace_period": "\(ConfigText.format(hub.shutdownGracePeriod))",
+            "tw.store.database": "\(store.database)",
+            "tw.queue.max_payload_size": "\(ConfigText.format(bytes: queue.maxPayloadSize))",
+            "tw.queue.lease_check_interval": "\(ConfigText.format(queue.leaseCheckInterval))",
+            "tw.queue.status_interval": "\(ConfigText.format(queue.statusInterval))",
             "tw.log.level": "\(logLevel)",
         ]
     }

@@ -102,7 +102,8 @@ import TaskwireTesting
     }
 
     @Test func idleStreamsNobodyFollowsAreForgottenUnderANewEpoch() async throws {
-        let fixture = HubFixture()
+        // Forgotten once the history has expired and the stream stayed idle for cleanup_interval.
+        let fixture = HubFixture { $0.historyTTL = .seconds(20) }
         try fixture.publish("1", to: "idle")
         let before = fixture.hub.position(of: try stream("idle"))
         fixture.clock.advance(by: .seconds(30))

@@ -86,6 +86,7 @@ def test_dropped_tcp_connection_frees_slot(start_server):
                 active = metrics(srv)["active_connections"]
                 raise AssertionError(f"slot of a dropped connection not freed within 1s (active_connections={active})")
             time.sleep(0.05)
+        a.assert_alive()  # the other client is unaffected
     finally:
         a.close()
 

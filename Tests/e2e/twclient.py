@@ -61,10 +61,14 @@ class ServerStartError(RuntimeError):
 class Server:
     """One ``taskwire serve`` process on a free port of 127.0.0.1."""
 
-    def __init__(self, args: list[str] | None = None, log_dir: Path | None = None, name: str = "server"):
+    def __init__(self, args: list[str] | None = None, log_dir: Path | None = None, name: str = "server",
+                 database: str | Path | None = None):
         self.args = list(args or [])
         self.name = name
         self.log_dir = Path(log_dir or "/tmp")
+        # The task store: a file of the test's own (never taskwire.db in the repository), kept
+        # across restarts of this Server. A `--database` among the args wins.
+        self.database = Path(database) if database else self.log_dir / f"{name}.db"
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.log_path: Path | None = None
@@ -80,8 +84,10 @@ class Server:
             self.port = free_port()
             self.log_path = self.log_dir / f"{self.name}-{self.port}.log"
             self._log_file = open(self.log_path, "wb")
+            db_args = [] if any(a == "--database" or a.startswith("--database=") for a in self.args) \
+                else ["--database", str(self.database)]
             cmd = [str(binary), "serve", "--host", HOST, "--port", str(self.port),
-                   "--log-level", os.environ.get("TASKWIRE_E2E_LOG_LEVEL", "debug"), *self.args]
+                   "--log-level", os.environ.get("TASKWIRE_E2E_LOG_LEVEL", "debug"), *db_args, *self.args]
             self._log_file.write(("$ " + " ".join(cmd) + "\n").encode())
             self._log_file.flush()
             # The server reads TASKWIRE_* settings from its environment: give it none, so that
@@ -137,6 +143,20 @@ class Server:
             self._log_file = None
 
     stop = kill
+
+    def sigkill(self) -> None:
+        """``kill -9``: no shutdown at all (the durability tests restart on the same database)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
     def log(self, tail: int = 200_000) -> str:
         if not self.log_path or not self.log_path.exists():

@@ -3,6 +3,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import TaskwireProtocol
+import TaskwireQueue
 
 /// Turns every error into PROTOCOL.md's JSON error body: Taskwire's own errors, Hummingbird's
 /// (no route: 404, body too large: 413, …) and unexpected ones (500, logged, details not sent).
@@ -22,6 +23,8 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPAPIError {
             return error.makeResponse()
         } catch let error as TaskwireError {
+            return error.httpError.makeResponse()
+        } catch let error as TaskQueueError {
             return error.httpError.makeResponse()
         } catch let error as HTTPError {
             return Self.translate(error, request: request).makeResponse()

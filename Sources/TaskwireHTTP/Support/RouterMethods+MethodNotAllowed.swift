@@ -21,5 +21,7 @@ extension RouterMethods {
         return self
     }
 
-    private static var standardMethods: [HTTPRequest.Method] { [.get, .head, .post, .put, .patch, .delete, .options] }
+    private static var standardMethods: [HTTPRequest.Method] {
+        [.get, .head, .post, .put, .patch, .delete, .options, .trace] + [HTTPRequest.Method("QUERY")].compactMap { $0 }
+    }
 }

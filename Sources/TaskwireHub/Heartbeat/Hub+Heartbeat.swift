@@ -110,7 +110,13 @@ extension Hub {
                 return n
             }
         }
-        let evicted = streams.evictIdle(before: clock.now() + .zero - configuration.cleanupInterval)
+        let now = clock.now()
+        let evicted = streams.trimAndEvict(
+            historySize: configuration.historySize,
+            historyTTL: configuration.historyTTL,
+            idleSince: now - configuration.cleanupInterval,
+            now: now
+        )
         if cleaned > 0 || evicted > 0 {
             logger.debug("cleanup", metadata: ["tw.cleaned": "\(cleaned)", "tw.streams.evicted": "\(evicted)"])
         }

@@ -29,25 +29,26 @@ extension Hub {
                 for name in since.keys where !names.contains(name) {
                     throw TaskwireError(.badMessage, "field 'since' names \"\(name)\", which is not in 'event_types'", requestID: id)
                 }
-                let all = try subscribe(client, to: streams)
-                guard let id else { return }
-                send(
-                    ServerMessage.ack(id: id) { b in
-                        b.writeStaticString(#","subscriptions":"#)
-                        b.writeJSONStringArray(all)
-                        if !since.isEmpty {
-                            b.writeStaticString(#","recovered":{"#)
-                            for (i, (name, position)) in since.sorted(by: { $0.key < $1.key }).enumerated() {
-                                if i > 0 { b.writeStaticString(",") }
-                                b.writeJSONString(name)
-                                b.writeStaticString(":")
-                                b.writeStaticString(self.canResume(name, from: position) ? "true" : "false")
+                let outcome = try subscribe(client, to: streams, since: since)
+                if let id {
+                    send(
+                        ServerMessage.ack(id: id) { b in
+                            b.writeStaticString(#","subscriptions":"#)
+                            b.writeJSONStringArray(outcome.subscriptions)
+                            if !since.isEmpty {
+                                b.writeStaticString(#","recovered":{"#)
+                                for (i, name) in outcome.recovered.keys.sorted().enumerated() {
+                                    if i > 0 { b.writeStaticString(",") }
+                                    b.writeJSONString(name)
+                                    b.writeStaticString(outcome.recovered[name]! ? ":true" : ":false")
+                                }
+                                b.writeStaticString("}")
                             }
-                            b.writeStaticString("}")
-                        }
-                    },
-                    to: client
-                )
+                        },
+                        to: client
+                    )
+                }
+                replay(outcome.replay, to: client)
             } catch {
                 reject(error.withRequestID(id), from: client)
             }
@@ -126,11 +127,20 @@ extension Hub {
         }
     }
 
-    /// Whether a client that saw `position` of a stream missed nothing since.
-    /// (The in-memory history that replays missed events comes with recovery.)
-    func canResume(_ name: String, from position: StreamPosition) -> Bool {
-        let (seq, epoch) = streams.position(name, now: clock.now())
+    /// Whether a client that saw `position` of the stream read from `key` missed nothing since.
+    func canResume(_ name: String, key: String, from position: StreamPosition) -> Bool {
+        let (seq, epoch) = streams.position(key, now: clock.now())
         return epoch == position.epoch && seq == position.seq
+    }
+
+    /// Queues recovered events for a connection, after what is already queued and before any
+    /// live event (the shard sends a connection's direct messages first). Replays may go past the
+    /// outbound bound: they are bounded by the history size.
+    func replay(_ messages: [OutboundMessage], to client: HubClient) {
+        guard !messages.isEmpty, client.state == .connected else { return }
+        client.direct.append(contentsOf: messages)
+        client.shard.schedule(client)
+        client.shard.pumpReady()
     }
 
     private func validate(_ names: [String], id: RequestID?) throws(TaskwireError) -> [StreamName] {

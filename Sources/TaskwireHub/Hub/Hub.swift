@@ -281,6 +281,10 @@ public final class Hub: Sendable {
         return Self.userLogKey(client.userID ?? "")
     }
 
+    func streamKey(_ name: String, of client: HubClient) -> String {
+        name == StreamName.userNotification.rawValue ? Self.userLogKey(client.userID ?? "") : name
+    }
+
     /// `#` cannot appear in a stream name, so these keys never meet a client's stream.
     static func userLogKey(_ userID: String) -> String { "user_notification#" + userID }
 
@@ -305,16 +309,20 @@ public final class Hub: Sendable {
             var entry = entries[key] ?? StreamTable.Entry(epoch: streams.newEpoch(), lastActivity: now)
             entry.seq += 1
             entry.lastActivity = now
+            var json = ByteBuffer()
+            json.reserveCapacity(body.readableBytes + eventType.utf8.count + 64)
+            ServerMessage.closeEvent(body, stream: eventType, seq: entry.seq, epoch: entry.epoch, into: &json)
+            let message = makeMessage(json)
+            if configuration.historySize > 0 {
+                entry.history.append((entry.seq, now, message))
+                entry.trimHistory(size: configuration.historySize, ttl: configuration.historyTTL, now: now)
+            }
             entries[key] = entry
             let mask = entry.shardMask
             guard mask != 0 else {
                 onDelivered?(0)
                 return entry.seq
             }
-            var json = ByteBuffer()
-            json.reserveCapacity(body.readableBytes + eventType.utf8.count + 64)
-            ServerMessage.closeEvent(body, stream: eventType, seq: entry.seq, epoch: entry.epoch, into: &json)
-            let message = makeMessage(json)
             let counter = onDelivered.map { DeliveryCounter(shards: mask.nonzeroBitCount, completion: $0) }
             // Posting under the stream's lock keeps each shard's inbox in seq order.
             for shard in shards where mask & (1 << UInt64(shard.index)) != 0 {
@@ -338,18 +346,49 @@ public final class Hub: Sendable {
     /// - Throws: `forbidden` when the subscriptions would pass the per-connection limit.
     @discardableResult
     public func subscribe(_ client: HubClient, to streams: [StreamName]) throws(TaskwireError) -> [String] {
+        try subscribe(client, to: streams, since: [:]).subscriptions
+    }
+
+    /// What a subscription request did.
+    struct SubscribeOutcome {
+        /// All of the connection's subscriptions afterwards, sorted.
+        var subscriptions: [String]
+        /// For each stream named in `since`: whether everything after that position will be delivered.
+        var recovered: [String: Bool]
+        /// The missed events to send (after the ack, before live events), stream by stream.
+        var replay: [OutboundMessage]
+    }
+
+    /// Subscribes, recovering the streams named in `since` from the hub's history.
+    func subscribe(
+        _ client: HubClient,
+        to streams: [StreamName],
+        since: [String: StreamPosition]
+    ) throws(TaskwireError) -> SubscribeOutcome {
         var added: [String: StreamName] = [:]
         for stream in streams where client.subscriptions[stream.rawValue] == nil { added[stream.rawValue] = stream }
         guard client.subscriptions.count + added.count <= configuration.maxSubscriptionsPerConnection else {
             throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
         }
-        for stream in added.values {
-            client.shard.addSubscription(client, name: stream.rawValue, key: logKey(for: stream, of: client))
+        var recovered: [String: Bool] = [:]
+        var replay: [OutboundMessage] = []
+        for name in added.keys.sorted() {
+            let stream = added[name]!
+            let key = logKey(for: stream, of: client)
+            let missed = client.shard.addSubscription(client, name: name, key: key, since: since[name])
+            if since[name] != nil {
+                recovered[name] = missed != nil
+                replay += missed ?? []
+            }
+        }
+        for (name, position) in since where recovered[name] == nil {
+            // Already subscribed: nothing to replay; say whether nothing was missed.
+            recovered[name] = canResume(name, key: streamKey(name, of: client), from: position)
         }
         if !added.isEmpty {
             logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.keys.sorted())"])
         }
-        return client.subscribedStreams
+        return SubscribeOutcome(subscriptions: client.subscribedStreams, recovered: recovered, replay: replay)
     }
 
     /// Removes subscriptions (the seed's `unsubscribe`); idempotent. Call on the connection's executor.

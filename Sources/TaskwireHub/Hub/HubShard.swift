@@ -189,10 +189,14 @@ final class HubShard: @unchecked Sendable {
 
     /// Subscribes a client to the stream `name`, read from the log `key` (the same, except for
     /// streams scoped to the connection's user); the subscription sees events numbered after now.
-    func addSubscription(_ client: HubClient, name: String, key: String) {
-        guard client.subscriptions[name] == nil else { return }
+    ///
+    /// - Returns: with `since`, the events after it to replay before live ones, or nil when
+    ///   they cannot all be recovered.
+    @discardableResult
+    func addSubscription(_ client: HubClient, name: String, key: String, since: StreamPosition? = nil) -> [OutboundMessage]? {
+        guard client.subscriptions[name] == nil else { return nil }
         let now = hub.clock.now()
-        let (seq, _) = hub.streams.attach(key, shard: index, now: now)
+        let (seq, replay) = hub.streams.attach(key, shard: index, since: since, now: now)
         let log: StreamLog
         if let existing = logs[key] {
             log = existing
@@ -203,6 +207,7 @@ final class HubShard: @unchecked Sendable {
         let sub = Subscription(client: client, log: log, cursor: max(seq, log.lastSeq), listIndex: log.subscribers.count)
         log.subscribers.append(sub)
         client.subscriptions[name] = sub
+        return replay
     }
 
     /// Removes a client's subscription to the stream `name`, if it has one.

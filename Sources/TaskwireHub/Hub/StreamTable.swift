@@ -1,4 +1,6 @@
+import DequeModule
 import Synchronization
+import TaskwireProtocol
 
 /// Per-stream numbering, shared by all shards: the next `seq`, the stream's `epoch`, and which
 /// shards have subscribers (so a publish visits only those).
@@ -11,6 +13,23 @@ final class StreamTable: Sendable {
         /// Bit `i` is set while shard `i` has subscribers.
         var shardMask: UInt64 = 0
         var lastActivity: Timestamp
+        /// The most recent events, oldest first, for recovery.
+        var history: Deque<(seq: UInt64, time: Timestamp, message: OutboundMessage)> = []
+
+        /// Keeps at most `size` events, none older than `ttl`.
+        mutating func trimHistory(size: Int, ttl: Duration, now: Timestamp) {
+            while history.count > size { history.removeFirst() }
+            let horizon = Timestamp(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch - ttl.nanoseconds)
+            while let first = history.first, first.time < horizon { history.removeFirst() }
+        }
+
+        /// The events after `position`, when the history still reaches back to it in the same epoch.
+        func events(after position: StreamPosition) -> [OutboundMessage]? {
+            guard position.epoch == epoch, position.seq <= seq else { return nil }
+            if position.seq == seq { return [] }
+            guard let first = history.first, first.seq <= position.seq + 1 else { return nil }
+            return history.lazy.filter { $0.seq > position.seq }.map(\.message)
+        }
     }
 
     final class Stripe: Sendable {
@@ -39,14 +58,24 @@ final class StreamTable: Sendable {
         return hubEpoch + "." + String(g, radix: 36)
     }
 
-    /// Marks shard `shard` as having subscribers of `key`; returns the stream's current seq and epoch.
-    func attach(_ key: String, shard: Int, now: Timestamp) -> (seq: UInt64, epoch: String) {
+    /// Marks shard `shard` as having subscribers of `key`; returns the stream's current seq and,
+    /// when `since` is given, the events after it (nil when they cannot all be recovered).
+    ///
+    /// Both happen under the stream's lock, so the replay and the live events that follow it
+    /// (numbered after `seq`) neither overlap nor leave a gap.
+    func attach(
+        _ key: String,
+        shard: Int,
+        since: StreamPosition?,
+        now: Timestamp
+    ) -> (seq: UInt64, replay: [OutboundMessage]?) {
         stripe(for: key).entries.withLock { entries in
             var entry = entries[key] ?? Entry(epoch: newEpoch(), lastActivity: now)
             entry.shardMask |= (1 << UInt64(shard))
             entry.lastActivity = now
+            let replay = since.flatMap { entry.events(after: $0) }
             entries[key] = entry
-            return (entry.seq, entry.epoch)
+            return (entry.seq, replay)
         }
     }
 
@@ -70,15 +99,21 @@ final class StreamTable: Sendable {
         }
     }
 
-    /// Forgets streams that nobody is subscribed to and that saw nothing since `idleSince`.
-    /// Their numbering restarts under a new epoch if they are used again.
-    /// - Returns: how many were forgotten.
-    func evictIdle(before idleSince: Timestamp) -> Int {
+    /// Trims every stream's history to `size` and `ttl`, and forgets streams that nobody is
+    /// subscribed to, whose history is empty, and that saw nothing since `idleSince`. Their
+    /// numbering restarts under a new epoch if they are used again.
+    /// - Returns: how many streams were forgotten.
+    func trimAndEvict(historySize: Int, historyTTL: Duration, idleSince: Timestamp, now: Timestamp) -> Int {
         var evicted = 0
         for stripe in stripes {
             stripe.entries.withLock { entries in
-                let idle = entries.filter { $0.value.shardMask == 0 && $0.value.lastActivity < idleSince }
-                for key in idle.keys { entries.removeValue(forKey: key) }
+                var idle: [String] = []
+                for key in entries.keys {
+                    entries[key]!.trimHistory(size: historySize, ttl: historyTTL, now: now)
+                    let entry = entries[key]!
+                    if entry.shardMask == 0 && entry.history.isEmpty && entry.lastActivity < idleSince { idle.append(key) }
+                }
+                for key in idle { entries.removeValue(forKey: key) }
                 evicted += idle.count
             }
         }

@@ -37,7 +37,14 @@ public final class QueueStatusPublisher: Service {
     /// Reads the counts and publishes them if they changed since the last publication.
     public func publishIfChanged() async throws {
         guard dirty.exchange(false, ordering: .relaxed) else { return }
-        let counts = try await store.counts()
+        let counts: QueueCounts
+        do {
+            counts = try await store.counts()
+        } catch {
+            // Keep the change pending, so the next round publishes it once the store answers.
+            markDirty()
+            throw error
+        }
         let changed = last.withLock { last in
             defer { last = counts }
             return last != counts

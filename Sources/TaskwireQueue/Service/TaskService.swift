@@ -182,7 +182,8 @@ public final class TaskService: Sendable {
 
     func check(text: String, field: String, max: Int, allowEmpty: Bool) throws(TaskQueueError) {
         if !allowEmpty && text.isEmpty { throw TaskQueueError(.invalid, "field '\(field)' must not be empty") }
-        guard text.count <= max else { throw TaskQueueError(.invalid, "field '\(field)' is longer than \(max) characters") }
+        // Characters are Unicode code points, as JSON Schema's `maxLength` counts them.
+        guard text.unicodeScalars.count <= max else { throw TaskQueueError(.invalid, "field '\(field)' is longer than \(max) characters") }
     }
 
     private func check(json: String, field: String) throws(TaskQueueError) {

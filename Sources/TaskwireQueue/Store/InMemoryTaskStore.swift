@@ -130,8 +130,14 @@ public final class InMemoryTaskStore: TaskStore {
 public enum TaskCursor {
     public static func encode(_ sequence: Int) -> String { "c" + String(sequence, radix: 36) }
 
+    /// The sequence number in a cursor that ``encode(_:)`` made: `c`, then 1 to 12 lower-case
+    /// base-36 digits without a leading zero; nil for anything else.
     public static func decode(_ cursor: String) -> Int? {
-        guard cursor.first == "c", cursor.count <= 14, let value = Int(cursor.dropFirst(), radix: 36), value > 0 else { return nil }
+        let digits = cursor.utf8.dropFirst()
+        guard cursor.utf8.first == UInt8(ascii: "c"), (1...12).contains(digits.count), digits.first != UInt8(ascii: "0"),
+            digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }),
+            let value = Int(cursor.dropFirst(), radix: 36)
+        else { return nil }
         return value
     }
 }

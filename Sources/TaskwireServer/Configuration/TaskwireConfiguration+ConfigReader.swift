@@ -1,5 +1,6 @@
 public import Configuration
 import TaskwireHub
+import TaskwireQueue
 
 extension TaskwireConfiguration {
     /// Reads the configuration from command-line flags, the environment and a JSON config file,
@@ -70,6 +71,10 @@ extension TaskwireConfiguration {
         if let v = try lookup.string(.httpHost) { c.http.host = v }
         if let v = try lookup.int(.httpPort) { c.http.port = v }
         if let v = try lookup.size(.httpMaxBodySize) { c.http.maxBodySize = v }
+        if let v = try lookup.string(.storeDatabase) { c.store.database = v }
+        if let v = try lookup.size(.queueMaxPayloadSize) { c.queue.maxPayloadSize = v }
+        if let v = try lookup.duration(.queueLeaseCheckInterval) { c.queue.leaseCheckInterval = v }
+        if let v = try lookup.duration(.queueStatusInterval) { c.queue.statusInterval = v }
         if let v = try lookup.logLevel(.logLevel) { c.logLevel = v }
         try c.validate()
         self = c
@@ -113,5 +118,14 @@ extension TaskwireConfiguration {
         try check(!http.host.isEmpty, .httpHost, "must not be empty")
         try check((0...65535).contains(http.port), .httpPort, "must be 0 to 65535, not \(http.port)")
         try check(http.maxBodySize >= 1, .httpMaxBodySize, "must be at least 1 byte, not \(http.maxBodySize)")
+        try check(!store.database.isEmpty, .storeDatabase, "must not be empty")
+        try check(
+            !store.isPostgresURL,
+            .storeDatabase,
+            "PostgreSQL (postgres://…) is not supported yet; give the path of a SQLite database file"
+        )
+        try check(queue.maxPayloadSize >= 1, .queueMaxPayloadSize, "must be at least 1 byte, not \(queue.maxPayloadSize)")
+        try check(queue.leaseCheckInterval > .zero, .queueLeaseCheckInterval, "must be longer than 0")
+        try check(queue.statusInterval > .zero, .queueStatusInterval, "must be longer than 0")
     }
 }

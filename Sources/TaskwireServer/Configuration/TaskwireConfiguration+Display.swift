@@ -1,5 +1,6 @@
 import Logging
 import TaskwireHub
+import TaskwireQueue
 
 extension TaskwireConfiguration {
     /// The value of `key` in its text form, as a flag or an environment variable would give it
@@ -23,6 +24,10 @@ extension TaskwireConfiguration {
         case .httpHost: http.host
         case .httpPort: String(http.port)
         case .httpMaxBodySize: ConfigText.format(bytes: http.maxBodySize)
+        case .storeDatabase: store.database
+        case .queueMaxPayloadSize: ConfigText.format(bytes: queue.maxPayloadSize)
+        case .queueLeaseCheckInterval: ConfigText.format(queue.leaseCheckInterval)
+        case .queueStatusInterval: ConfigText.format(queue.statusInterval)
         case .logLevel: logLevel.rawValue
         default: ""
         }

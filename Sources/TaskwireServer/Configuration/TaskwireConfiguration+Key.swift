@@ -2,7 +2,7 @@ extension TaskwireConfiguration {
     /// A configuration key, as a JSON config file, the environment and `taskwire serve` spell it.
     ///
     /// Keys are scoped: `hub.*` (one per ``HubConfiguration`` field, the seed's names), `http.*`,
-    /// `log.*`, plus `preset`. In a JSON file a key is a path of nested objects
+    /// `store.*`, `queue.*`, `log.*`, plus `preset`. In a JSON file a key is a path of nested objects
     /// (`{"hub":{"max_connections":500}}`); in the environment it is upper-cased, dots become
     /// underscores and `TASKWIRE_` goes in front (`TASKWIRE_HUB_MAX_CONNECTIONS`).
     ///
@@ -25,6 +25,10 @@ extension TaskwireConfiguration {
     /// | `http.host` | `TASKWIRE_HTTP_HOST` | `--host` | string |
     /// | `http.port` | `TASKWIRE_HTTP_PORT` | `--port` | integer 0…65535 |
     /// | `http.max_body_size` | `TASKWIRE_HTTP_MAX_BODY_SIZE` | `--max-body-size` | size |
+    /// | `store.database` | `TASKWIRE_STORE_DATABASE` | `--database` | SQLite file path |
+    /// | `queue.max_payload_size` | `TASKWIRE_QUEUE_MAX_PAYLOAD_SIZE` | `--max-payload-size` | size |
+    /// | `queue.lease_check_interval` | `TASKWIRE_QUEUE_LEASE_CHECK_INTERVAL` | `--lease-check-interval` | duration |
+    /// | `queue.status_interval` | `TASKWIRE_QUEUE_STATUS_INTERVAL` | `--status-interval` | duration |
     /// | `log.level` | `TASKWIRE_LOG_LEVEL` | `--log-level` | `trace` … `critical` |
     ///
     /// A duration is `"500ms"`, `"30s"`, `"2m"`, `"1h"` or a number of seconds; a size is a
@@ -86,6 +90,14 @@ extension TaskwireConfiguration {
         public static let httpPort = Key("http.port", "Port to listen on")
         /// ``HTTP/maxBodySize``.
         public static let httpMaxBodySize = Key("http.max_body_size", "Largest HTTP request body")
+        /// ``Store/database``.
+        public static let storeDatabase = Key("store.database", "SQLite database file of the task store (postgres:// URLs are not supported yet)")
+        /// ``QueueConfiguration/maxPayloadSize``.
+        public static let queueMaxPayloadSize = Key("queue.max_payload_size", "Largest task payload or result, as JSON text")
+        /// ``QueueConfiguration/leaseCheckInterval``.
+        public static let queueLeaseCheckInterval = Key("queue.lease_check_interval", "How often expired leases are looked for")
+        /// ``QueueConfiguration/statusInterval``.
+        public static let queueStatusInterval = Key("queue.status_interval", "Shortest gap between two queue_status_changed events")
         /// ``TaskwireConfiguration/logLevel``.
         public static let logLevel = Key("log.level", "Lowest log level: trace, debug, info, notice, warning, error or critical")
 
@@ -94,7 +106,7 @@ extension TaskwireConfiguration {
             .preset, .hubMaxConnections, .hubPingInterval, .hubPongTimeout, .hubMaxMessageSize, .hubEnableCompression,
             .hubEnableHeartbeat, .hubCleanupInterval, .hubOutboundQueueMessages, .hubOutboundQueueBytes, .hubMaxBadMessages,
             .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .httpHost, .httpPort,
-            .httpMaxBodySize, .logLevel,
+            .httpMaxBodySize, .storeDatabase, .queueMaxPayloadSize, .queueLeaseCheckInterval, .queueStatusInterval, .logLevel,
         ]
 
         /// The key with this name, if there is one.

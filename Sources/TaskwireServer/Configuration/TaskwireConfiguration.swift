@@ -1,7 +1,9 @@
 public import Logging
 public import TaskwireHub
+public import TaskwireQueue
 
-/// Everything `taskwire serve` can be told: the hub's limits, the HTTP listener, logging.
+/// Everything `taskwire serve` can be told: the hub's limits, the HTTP listener, the task store
+/// and queue, logging.
 ///
 /// Start from a preset (the seed's three `WebSocketConfig`s) and tweak it:
 /// ```swift
@@ -18,6 +20,10 @@ public struct TaskwireConfiguration: Sendable, Equatable {
     public var hub: HubConfiguration
     /// The HTTP listener and API.
     public var http: HTTP
+    /// Where tasks are kept.
+    public var store: Store
+    /// The task queue's limits and timings.
+    public var queue: QueueConfiguration
     /// The lowest level logged.
     public var logLevel: Logger.Level
 
@@ -26,12 +32,35 @@ public struct TaskwireConfiguration: Sendable, Equatable {
         preset: Preset = .standard,
         hub: HubConfiguration = .standard,
         http: HTTP = .init(),
+        store: Store = .init(),
+        queue: QueueConfiguration = .init(),
         logLevel: Logger.Level = .info
     ) {
         self.preset = preset
         self.hub = hub
         self.http = http
+        self.store = store
+        self.queue = queue
         self.logLevel = logLevel
+    }
+
+    /// Where tasks are kept.
+    public struct Store: Sendable, Equatable {
+        /// The SQLite database file, created when missing; a relative path is taken from the
+        /// working directory. `postgres://` URLs are reserved for PostgreSQL, not supported yet.
+        public var database: String
+
+        /// Creates the store configuration.
+        /// - Parameter database: the SQLite database file.
+        public init(database: String = "taskwire.db") {
+            self.database = database
+        }
+
+        /// Whether ``database`` is a PostgreSQL URL rather than a file.
+        public var isPostgresURL: Bool {
+            let lowered = database.lowercased()
+            return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+        }
     }
 
     /// The HTTP listener and API.
@@ -69,7 +98,8 @@ extension TaskwireConfiguration {
     /// One of the three named starting points.
     ///
     /// Each preset's hub part is ``HubConfiguration``'s preset of the same name; its HTTP body
-    /// limit is twice the hub's `max_message_size`, room for one largest message and its envelope.
+    /// limit is twice the hub's `max_message_size`, room for one largest message and its envelope,
+    /// and its largest task payload is the hub's `max_message_size`.
     public struct Preset: Sendable, Hashable, CustomStringConvertible {
         private enum Kind: String, Sendable, Hashable {
             case standard
@@ -119,6 +149,7 @@ extension TaskwireConfiguration {
                 preset: self,
                 hub: hub,
                 http: HTTP(maxBodySize: 2 * hub.maxMessageSize),
+                queue: QueueConfiguration(maxPayloadSize: hub.maxMessageSize),
                 logLevel: .info
             )
         }

@@ -1,0 +1,103 @@
+import GRDB
+public import TaskwireHub
+public import TaskwireQueue
+
+extension SQLiteTaskStore {
+    public func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws {
+        try await write("insert", onCommit: onCommit) { db in
+            do {
+                try db.execute(sql: TaskRow.insertSQL, arguments: StatementArguments(TaskRow.values(task)))
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                // `seq` is generated, so the only unique value a caller chooses is the id.
+                throw TaskQueueError(.conflict, "task \"\(task.id)\" already exists")
+            }
+            return ((), [TaskChange(before: nil, after: task)])
+        }
+    }
+
+    public func update(
+        id: String,
+        _ change: @escaping @Sendable (inout TaskRecord) throws -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> TaskRecord {
+        try await write("update", onCommit: onCommit) { db in
+            guard let (before, seq) = try TaskRow.fetchOne(db, "WHERE id = ?", [id]) else {
+                throw TaskQueueError(.notFound, "no task with id \"\(id)\"")
+            }
+            var after = before
+            try change(&after)
+            try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
+            return (after, [TaskChange(before: before, after: after)])
+        }
+    }
+
+    public func claimNext(
+        queue: String,
+        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> TaskRecord? {
+        try await write("claim", onCommit: onCommit) { db in
+            // Served by the index tasks_claim (queue, status, priority DESC, seq).
+            let next = try TaskRow.fetchOne(
+                db,
+                "WHERE queue = ? AND status = 'pending' ORDER BY priority DESC, seq ASC LIMIT 1",
+                [queue]
+            )
+            guard let (before, seq) = next else { return (nil, []) }
+            var after = before
+            change(&after)
+            try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
+            return (after, [TaskChange(before: before, after: after)])
+        }
+    }
+
+    public func expireLeases(
+        now: Timestamp,
+        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
+        onCommit: @escaping CommitObserver
+    ) async throws -> [TaskRecord] {
+        try await write("expire leases", onCommit: onCommit) { db in
+            // Served by the partial index tasks_running_lease (whose entries end with the rowid,
+            // `seq`), which touches only the expired rows: earliest lease first.
+            let expired = try TaskRow.fetchAll(
+                db,
+                "WHERE status = 'running' AND lease_expires_at <= ? ORDER BY lease_expires_at, seq",
+                [now.nanosecondsSinceEpoch]
+            )
+            var changes: [TaskChange] = []
+            changes.reserveCapacity(expired.count)
+            for (before, seq) in expired {
+                var after = before
+                change(&after)
+                try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
+                changes.append(TaskChange(before: before, after: after))
+            }
+            return (changes.map(\.after), changes)
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer and, once it committed,
+    /// reports its changes to `onCommit` (if any) while still on the writer, so that reports
+    /// keep commit order. When `body` throws, the transaction is rolled back, nothing is
+    /// reported, and the error reaches the caller unchanged.
+    private func write<T: Sendable>(
+        _ operation: String,
+        onCommit: @escaping CommitObserver,
+        _ body: @escaping @Sendable (Database) throws -> (T, [TaskChange])
+    ) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var outcome: (T, [TaskChange])?
+                try db.inTransaction(.immediate) {
+                    outcome = try body(db)
+                    return .commit
+                }
+                guard let (value, changes) = outcome else { preconditionFailure("a committed transaction has an outcome") }
+                if !changes.isEmpty { onCommit(changes) }
+                return value
+            }
+        } catch let error as DatabaseError {
+            throw storeError(error, operation: operation)
+        }
+    }
+}

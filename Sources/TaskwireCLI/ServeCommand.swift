@@ -79,6 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .key(.hubShutdownGracePeriod, valueName: "duration"))
     var shutdownGracePeriod: String?
 
+    @Option(help: .key(.hubHistorySize, valueName: "n"))
+    var historySize: Int?
+
+    @Option(name: .customLong("history-ttl"), help: .key(.hubHistoryTTL, valueName: "duration"))
+    var historyTTL: String?
+
     @Option(name: .customLong("database"), help: .key(.storeDatabase, valueName: "path"))
     var database: String?
 
@@ -114,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.hubMaxSubscriptionsPerConnection, maxSubscriptions.map(String.init)),
             (.hubCloseTimeout, closeTimeout),
             (.hubShutdownGracePeriod, shutdownGracePeriod),
+            (.hubHistorySize, historySize.map(String.init)),
+            (.hubHistoryTTL, historyTTL),
             (.storeDatabase, database),
             (.queueMaxPayloadSize, maxPayloadSize),
             (.queueLeaseCheckInterval, leaseCheckInterval),

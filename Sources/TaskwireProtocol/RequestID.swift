@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// The `id` a client gives a request: an integer or a string, echoed back exactly in the answer.
 public struct RequestID: Sendable, Hashable, CustomStringConvertible {

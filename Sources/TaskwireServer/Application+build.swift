@@ -128,6 +128,8 @@ extension TaskwireConfiguration {
             "tw.hub.max_subscriptions_per_connection": "\(hub.maxSubscriptionsPerConnection)",
             "tw.hub.close_timeout": "\(ConfigText.format(hub.closeTimeout))",
             "tw.hub.shutdown_grace_period": "\(ConfigText.format(hub.shutdownGracePeriod))",
+            "tw.hub.history_size": "\(hub.historySize)",
+            "tw.hub.history_ttl": "\(ConfigText.format(hub.historyTTL))",
             "tw.store.database": "\(store.database)",
             "tw.queue.max_payload_size": "\(ConfigText.format(bytes: queue.maxPayloadSize))",
             "tw.queue.lease_check_interval": "\(ConfigText.format(queue.leaseCheckInterval))",

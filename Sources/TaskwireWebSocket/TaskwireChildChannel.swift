@@ -1,5 +1,5 @@
 public import HummingbirdCore
-public import HTTPTypes
+import HTTPTypes
 public import Logging
 public import NIOCore
 import NIOHTTP1

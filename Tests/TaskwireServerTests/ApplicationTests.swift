@@ -57,14 +57,17 @@ import Testing
             store: InMemoryTaskStore()
         )
         try await app.test(.router) { client in
+            // Other services (the queue status publisher) may publish too: count this one's effect.
+            func published() async throws -> Int {
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                let line = text.split(separator: "\n").first { $0.hasPrefix("taskwire_events_published_total ") }
+                return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            let before = try await published()
             _ = try await client.execute(uri: "/api/v1/publish", method: .post, body: ByteBuffer(string: #"{"event_type":"y"}"#))
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(text.contains("taskwire_events_published_total 1"))
+            #expect(try await published() >= before + 1)
         }
-        // The same registry, read after the app stopped (the queue status publisher may have
-        // published once more meanwhile).
         #expect(registry.emitToString().contains("# TYPE taskwire_events_published_total counter"))
-        #expect(!registry.emitToString().contains("taskwire_events_published_total 0"))
     }
 
     @Test(.timeLimit(.minutes(1)))

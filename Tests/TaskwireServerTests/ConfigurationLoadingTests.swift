@@ -141,8 +141,8 @@ import Testing
         #expect(TaskwireConfiguration.Key.httpMaxBodySize.environmentVariable == "TASKWIRE_HTTP_MAX_BODY_SIZE")
         #expect(TaskwireConfiguration.Key.logLevel.environmentVariable == "TASKWIRE_LOG_LEVEL")
         #expect(TaskwireConfiguration.Key.preset.environmentVariable == "TASKWIRE_PRESET")
-        #expect(TaskwireConfiguration.Key.all.count == 22)
-        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 22)
+        #expect(TaskwireConfiguration.Key.all.count == 24)
+        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 24)
     }
 
     @Test func everyKeyRoundTripsThroughItsTextForm() async throws {

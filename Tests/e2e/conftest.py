@@ -10,9 +10,16 @@ the report.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from twclient import Bystander, Server
+
+# Hypothesis (under schemathesis, test_openapi_fuzz.py) keeps caches in a directory: not in the
+# repository. (Each server's task database is a temporary file too: see Server.database.)
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "taskwire-e2e-hypothesis"))
 
 _MODULE_SERVERS: dict[str, Server] = {}
 _EXTRA = pytest.StashKey[list]()

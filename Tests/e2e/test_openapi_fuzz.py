@@ -15,8 +15,10 @@ and TASKWIRE_FUZZ_RANDOM=1 to explore with fresh random inputs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import zlib
 
 import pytest
 import schemathesis
@@ -25,6 +27,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from twclient import REPO_ROOT, http
+from twtasks import claim, create
 
 SERVER_ARGS = ["--ping-interval", "30s", "--max-payload-size", "64KiB"]
 
@@ -54,6 +57,38 @@ def test_served_document(server):
         assert op in operations, f"{op} is not in the OpenAPI document"
 
 
+_serial = itertools.count()
+FUZZ_WORKER = "fuzz-worker"
+
+
+def _steer(case, srv) -> None:
+    """Points a share of the generated requests at real tasks and queues.
+
+    Random ids only ever meet 404 and random queues 204: a request whose generated ``id`` or
+    ``queue`` hashes to 0 or 1 (mod 4) is sent to a fresh running task held by ``fuzz-worker``
+    (whose ``worker_id`` the body then takes, half of the time) or to a fresh pending task, and
+    claims go to a queue with a pending task, so the 200 and 409 answers get fuzzed bodies too.
+    The choice depends only on the generated data, so runs stay reproducible.
+    """
+    pp = case.path_parameters
+    if not isinstance(pp, dict):
+        return
+    if isinstance(pp.get("id"), str) and "/tasks/" in case.path:
+        h = zlib.crc32(pp["id"].encode())
+        if h % 4 == 0:
+            q = f"fuzz-run-{next(_serial)}"
+            create(srv, name="fuzz", queue=q, payload={"fuzz": True})
+            pp["id"] = claim(srv, q, FUZZ_WORKER, lease=600)["id"]
+            if isinstance(case.body, dict) and (h >> 2) % 2 == 0:
+                case.body["worker_id"] = FUZZ_WORKER
+        elif h % 4 == 1:
+            pp["id"] = create(srv, name="fuzz", queue="fuzz-pending")["id"]
+    if isinstance(pp.get("queue"), str) and "/claim" in case.path:
+        if zlib.crc32(pp["queue"].encode()) % 2 == 0:
+            pp["queue"] = "fuzz-claim"
+            create(srv, name="fuzz", queue="fuzz-claim", payload=[1, "two", None])
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -65,4 +100,16 @@ def test_served_document(server):
     print_blob=True,
 )
 def test_api(case, server):
+    _steer(case, server)
     case.call_and_validate(base_url=f"http://127.0.0.1:{server.port}", checks=CHECKS, timeout=10)
+
+
+def test_fuzzing_reached_real_tasks(server):
+    """The steering worked: fuzzed worker calls and cancels changed real tasks (runs after test_api)."""
+    from twtasks import queue_status
+    queues = {name: c for name, c in queue_status(server)["queues"].items() if name.startswith("fuzz-")}
+    if not queues:
+        pytest.skip("test_api did not run in this session")
+    total = {f: sum(c[f] for c in queues.values()) for f in ("completed_tasks", "failed_tasks", "cancelled_tasks", "running_tasks")}
+    print(total)
+    assert total["completed_tasks"] > 0 and total["cancelled_tasks"] > 0, total

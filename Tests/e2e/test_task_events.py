@@ -273,10 +273,10 @@ def test_heartbeat_keeps_the_lease(srv, watch):
     q = queue_name("hb")
     w = watch(q)
     t = create(srv, name="n", queue=q)
-    claim(srv, q, "w1", lease=1)
-    for _ in range(5):  # 2.5 s on a 1 s lease, renewed every 0.5 s
+    claim(srv, q, "w1", lease=2)
+    for _ in range(6):  # 3 s on a 2 s lease, renewed every 0.5 s
         time.sleep(0.5)
-        worker(srv, t["id"], "heartbeat", worker_id="w1", lease_seconds=1)
+        worker(srv, t["id"], "heartbeat", worker_id="w1", lease_seconds=2)
     assert worker(srv, t["id"], "complete", worker_id="w1")["status"] == "completed"
     w.wait_counts({"task_completed": 1})
     w.settle(0.3)
@@ -454,8 +454,15 @@ def test_no_queue_status_without_a_change(srv, watch):
     w.pump(lambda w: len(w.statuses) >= 1 and w.statuses[-1][1]["pending_tasks"] == 1, timeout=2,
            what="the status after one create")
     n = len(w.statuses)
-    # A rejected call and a lease renewal change no count.
+    # A rejected call, a lease renewal and a progress report change no count: no event.
     assert_error_body(worker_raw(srv, t["id"], "complete", {"worker_id": "nobody"}), 409, "conflict")
+    w.settle(0.7)
+    assert len(w.statuses) == n, [m for _, m in w.statuses[n:]]
+    claim(srv, q, "w1")
+    w.pump(lambda w: w.statuses[-1][1]["running_tasks"] == 1, timeout=2, what="the status after the claim")
+    n = len(w.statuses)
+    worker(srv, t["id"], "heartbeat", worker_id="w1")
+    worker(srv, t["id"], "progress", worker_id="w1", progress=0.3)
     w.settle(0.7)
     assert len(w.statuses) == n, [m for _, m in w.statuses[n:]]
 

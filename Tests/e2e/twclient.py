@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import errno
 import json
 import os
 import re
@@ -58,6 +59,19 @@ class ServerStartError(RuntimeError):
     pass
 
 
+def _popen_binary(cmd: list[str], **kw) -> subprocess.Popen:
+    """Popen, waiting (up to 60 s) while the binary is being written: a `swift build` that
+    relinks it during a run makes exec fail with ETXTBSY ("Text file busy") for a moment."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return subprocess.Popen(cmd, **kw)
+        except OSError as e:
+            if e.errno != errno.ETXTBSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
 class Server:
     """One ``taskwire serve`` process on a free port of 127.0.0.1."""
 
@@ -93,8 +107,8 @@ class Server:
             # The server reads TASKWIRE_* settings from its environment: give it none, so that
             # only the flags count.
             env = {k: v for k, v in os.environ.items() if not k.startswith("TASKWIRE_")}
-            self.proc = subprocess.Popen(cmd, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=REPO_ROOT, env=env)
+            self.proc = _popen_binary(cmd, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=REPO_ROOT, env=env)
             if self._wait_healthy(timeout=30):
                 return self
             last = self.log()

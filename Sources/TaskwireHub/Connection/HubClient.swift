@@ -1,5 +1,5 @@
 import DequeModule
-public import TaskwireProtocol
+import TaskwireProtocol
 
 /// The hub's record of one connection (the seed's `WebSocketClient`).
 ///

@@ -2,8 +2,8 @@ public import NIOCore
 public import Logging
 public import ServiceLifecycle
 import Synchronization
-public import TaskwireHub
-public import TaskwireProtocol
+import TaskwireHub
+import TaskwireProtocol
 
 /// Publishes `queue_status` on `queue_status_changed` after task changes, at most once per
 /// `interval` however fast tasks move, and only when the counts changed.

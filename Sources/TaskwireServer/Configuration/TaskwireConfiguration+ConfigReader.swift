@@ -68,6 +68,8 @@ extension TaskwireConfiguration {
         if let v = try lookup.int(.hubMaxSubscriptionsPerConnection) { c.hub.maxSubscriptionsPerConnection = v }
         if let v = try lookup.duration(.hubCloseTimeout) { c.hub.closeTimeout = v }
         if let v = try lookup.duration(.hubShutdownGracePeriod) { c.hub.shutdownGracePeriod = v }
+        if let v = try lookup.int(.hubHistorySize) { c.hub.historySize = v }
+        if let v = try lookup.duration(.hubHistoryTTL) { c.hub.historyTTL = v }
         if let v = try lookup.string(.httpHost) { c.http.host = v }
         if let v = try lookup.int(.httpPort) { c.http.port = v }
         if let v = try lookup.size(.httpMaxBodySize) { c.http.maxBodySize = v }
@@ -115,6 +117,8 @@ extension TaskwireConfiguration {
         )
         try check(hub.closeTimeout >= .zero, .hubCloseTimeout, "must not be negative")
         try check(hub.shutdownGracePeriod >= .zero, .hubShutdownGracePeriod, "must not be negative")
+        try check(hub.historySize >= 0, .hubHistorySize, "must not be negative, not \(hub.historySize)")
+        try check(hub.historyTTL >= .zero, .hubHistoryTTL, "must not be negative")
         try check(!http.host.isEmpty, .httpHost, "must not be empty")
         try check((0...65535).contains(http.port), .httpPort, "must be 0 to 65535, not \(http.port)")
         try check(http.maxBodySize >= 1, .httpMaxBodySize, "must be at least 1 byte, not \(http.maxBodySize)")

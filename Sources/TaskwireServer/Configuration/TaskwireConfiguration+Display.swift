@@ -21,6 +21,8 @@ extension TaskwireConfiguration {
         case .hubMaxSubscriptionsPerConnection: String(hub.maxSubscriptionsPerConnection)
         case .hubCloseTimeout: ConfigText.format(hub.closeTimeout)
         case .hubShutdownGracePeriod: ConfigText.format(hub.shutdownGracePeriod)
+        case .hubHistorySize: String(hub.historySize)
+        case .hubHistoryTTL: ConfigText.format(hub.historyTTL)
         case .httpHost: http.host
         case .httpPort: String(http.port)
         case .httpMaxBodySize: ConfigText.format(bytes: http.maxBodySize)

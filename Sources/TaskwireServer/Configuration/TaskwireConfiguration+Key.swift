@@ -22,6 +22,8 @@ extension TaskwireConfiguration {
     /// | `hub.max_subscriptions_per_connection` | `TASKWIRE_HUB_MAX_SUBSCRIPTIONS_PER_CONNECTION` | `--max-subscriptions` | integer |
     /// | `hub.close_timeout` | `TASKWIRE_HUB_CLOSE_TIMEOUT` | `--close-timeout` | duration |
     /// | `hub.shutdown_grace_period` | `TASKWIRE_HUB_SHUTDOWN_GRACE_PERIOD` | `--shutdown-grace-period` | duration |
+    /// | `hub.history_size` | `TASKWIRE_HUB_HISTORY_SIZE` | `--history-size` | integer |
+    /// | `hub.history_ttl` | `TASKWIRE_HUB_HISTORY_TTL` | `--history-ttl` | duration |
     /// | `http.host` | `TASKWIRE_HTTP_HOST` | `--host` | string |
     /// | `http.port` | `TASKWIRE_HTTP_PORT` | `--port` | integer 0…65535 |
     /// | `http.max_body_size` | `TASKWIRE_HTTP_MAX_BODY_SIZE` | `--max-body-size` | size |
@@ -84,6 +86,10 @@ extension TaskwireConfiguration {
         public static let hubCloseTimeout = Key("hub.close_timeout", "How long a close handshake may take before the connection is cut")
         /// ``HubConfiguration/shutdownGracePeriod``.
         public static let hubShutdownGracePeriod = Key("hub.shutdown_grace_period", "How long shutdown waits for clients to go")
+        /// ``HubConfiguration/historySize``.
+        public static let hubHistorySize = Key("hub.history_size", "Most recent events kept per stream for recovery with since (0: none)")
+        /// ``HubConfiguration/historyTTL``.
+        public static let hubHistoryTTL = Key("hub.history_ttl", "How long an event stays in its stream's recovery history")
         /// ``HTTP/host``.
         public static let httpHost = Key("http.host", "Address to listen on")
         /// ``HTTP/port``.
@@ -105,7 +111,7 @@ extension TaskwireConfiguration {
         public static let all: [Key] = [
             .preset, .hubMaxConnections, .hubPingInterval, .hubPongTimeout, .hubMaxMessageSize, .hubEnableCompression,
             .hubEnableHeartbeat, .hubCleanupInterval, .hubOutboundQueueMessages, .hubOutboundQueueBytes, .hubMaxBadMessages,
-            .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .httpHost, .httpPort,
+            .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .hubHistorySize, .hubHistoryTTL, .httpHost, .httpPort,
             .httpMaxBodySize, .storeDatabase, .queueMaxPayloadSize, .queueLeaseCheckInterval, .queueStatusInterval, .logLevel,
         ]
 

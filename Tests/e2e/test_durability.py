@@ -9,13 +9,12 @@ client never heard back): they may show up, but nothing else may.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 
 from twclient import http
-from twtasks import (API, COUNT_FIELDS, Session, claim, create, get, list_all, queue_name, queue_status, same_json,
+from twtasks import (API, Session, claim, create, get, list_all, queue_name, queue_status, same_json,
                      wait_until, worker)
 
 WRITERS = 6
@@ -171,5 +170,3 @@ def test_task_states_survive_kill_9(start_server, tmp_path):
     assert t["message"] == "lease expired" and t["attempts"] == 1, t
     st = queue_status(srv)["queues"][q]
     assert st == {**status_before, "running_tasks": 0, "completed_tasks": 5, "pending_tasks": status_before["pending_tasks"] + 1}, (status_before, st)
-    assert set(st) >= set(COUNT_FIELDS)
-    assert json.loads(json.dumps(st))  # plain JSON

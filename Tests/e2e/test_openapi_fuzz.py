@@ -27,7 +27,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from twclient import REPO_ROOT, http
-from twtasks import claim, create
+from twtasks import claim, create, queue_status
 
 SERVER_ARGS = ["--ping-interval", "30s", "--max-payload-size", "64KiB"]
 
@@ -106,10 +106,8 @@ def test_api(case, server):
 
 def test_fuzzing_reached_real_tasks(server):
     """The steering worked: fuzzed worker calls and cancels changed real tasks (runs after test_api)."""
-    from twtasks import queue_status
     queues = {name: c for name, c in queue_status(server)["queues"].items() if name.startswith("fuzz-")}
     if not queues:
         pytest.skip("test_api did not run in this session")
     total = {f: sum(c[f] for c in queues.values()) for f in ("completed_tasks", "failed_tasks", "cancelled_tasks", "running_tasks")}
-    print(total)
     assert total["completed_tasks"] > 0 and total["cancelled_tasks"] > 0, total

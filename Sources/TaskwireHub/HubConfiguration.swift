@@ -5,6 +5,12 @@
 /// var config = HubConfiguration.highPerformance
 /// config.outboundQueueMessages = 512
 /// ```
+///
+/// Every preset leaves the inbound rate limit off (`rateLimitMessagesPerSecond` nil) and the
+/// connections per user unlimited (`maxConnectionsPerUser` nil). Recommended values when
+/// turning them on: `standard` 50 messages/s with a burst of 100 and 10 violations a minute,
+/// at most 10 connections per user; `highPerformance` 500/s, burst 1000, 50 violations, 100
+/// per user; `lightweight` 10/s, burst 20, 5 violations, 5 per user.
 public struct HubConfiguration: Sendable, Equatable {
     /// Most concurrent connections; past it upgrades are refused with 503.
     public var maxConnections: Int
@@ -36,6 +42,18 @@ public struct HubConfiguration: Sendable, Equatable {
     public var historySize: Int
     /// How long an event stays in its stream's history.
     public var historyTTL: Duration
+    /// Sustained inbound messages per second allowed per connection (a token bucket refilled at
+    /// this rate); nil turns the inbound rate limit off. A message over the limit is answered
+    /// with `rate_limited` and not processed.
+    public var rateLimitMessagesPerSecond: Double?
+    /// Size of each connection's token bucket: how many messages may arrive at once.
+    public var rateLimitBurst: Int
+    /// Rate-limited messages a connection may send within one minute; past it the connection
+    /// is closed with 4004.
+    public var rateLimitMaxViolations: Int
+    /// Most concurrent connections one user may hold; nil is unlimited. Anonymous connections
+    /// are not counted.
+    public var maxConnectionsPerUser: Int?
 
     public init(
         maxConnections: Int = 1000,
@@ -52,7 +70,11 @@ public struct HubConfiguration: Sendable, Equatable {
         closeTimeout: Duration = .seconds(5),
         shutdownGracePeriod: Duration = .seconds(5),
         historySize: Int = 1000,
-        historyTTL: Duration = .seconds(300)
+        historyTTL: Duration = .seconds(300),
+        rateLimitMessagesPerSecond: Double? = nil,
+        rateLimitBurst: Int = 100,
+        rateLimitMaxViolations: Int = 10,
+        maxConnectionsPerUser: Int? = nil
     ) {
         self.maxConnections = maxConnections
         self.pingInterval = pingInterval
@@ -69,6 +91,10 @@ public struct HubConfiguration: Sendable, Equatable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.historySize = historySize
         self.historyTTL = historyTTL
+        self.rateLimitMessagesPerSecond = rateLimitMessagesPerSecond
+        self.rateLimitBurst = rateLimitBurst
+        self.rateLimitMaxViolations = rateLimitMaxViolations
+        self.maxConnectionsPerUser = maxConnectionsPerUser
     }
 
     /// Balanced configuration for general use (the seed's standard preset).

@@ -11,16 +11,25 @@ public final class OutboundMessage: Sendable {
     /// A derived encoding the transport computes at most once per message and shares between
     /// connections (the permessage-deflate frame).
     public let derivedFrame = Mutex<ByteBuffer?>(nil)
+    /// Set by the publisher on a replaceable event (a task's progress update, keyed by task id):
+    /// a newer message of the same stream with the same key makes this one obsolete, and a
+    /// connection that has not been sent it yet skips it. Nil for events that must be delivered.
+    public let coalescingKey: String?
 
-    public init(json: ByteBuffer, frame: ByteBuffer) {
+    /// - Parameters:
+    ///   - json: the message's JSON text.
+    ///   - frame: the bytes the transport writes.
+    ///   - coalescingKey: see ``coalescingKey``.
+    public init(json: ByteBuffer, frame: ByteBuffer, coalescingKey: String? = nil) {
         self.json = json
         self.frame = frame
+        self.coalescingKey = coalescingKey
     }
 
     /// A message whose frame ends with its JSON text: `json` shares the frame's storage.
-    convenience init(frame: ByteBuffer, jsonLength: Int) {
+    convenience init(frame: ByteBuffer, jsonLength: Int, coalescingKey: String? = nil) {
         let json = frame.getSlice(at: frame.writerIndex - jsonLength, length: jsonLength)!
-        self.init(json: json, frame: frame)
+        self.init(json: json, frame: frame, coalescingKey: coalescingKey)
     }
 }
 

@@ -37,6 +37,12 @@ public final class HubClient: @unchecked Sendable {
     /// Errors in the current one-minute window.
     var badMessageWindowStart: Timestamp
     var badMessageCount = 0
+    /// Inbound rate limit: tokens left in the bucket, and when it was last refilled.
+    var rateTokens: Double = 0
+    var rateRefilledAt: Timestamp
+    /// Rate-limit violations in the current one-minute window.
+    var rateViolationWindowStart: Timestamp
+    var rateViolationCount = 0
 
     init(id: String, userID: String?, sessionID: String?, now: Timestamp, shard: HubShard, transport: any ClientTransport) {
         self.id = id
@@ -46,6 +52,8 @@ public final class HubClient: @unchecked Sendable {
         self.lastPing = now
         self.lastPingSentAt = now
         self.badMessageWindowStart = now
+        self.rateRefilledAt = now
+        self.rateViolationWindowStart = now
         self.shard = shard
         self.transport = transport
     }

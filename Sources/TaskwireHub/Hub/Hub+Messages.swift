@@ -9,6 +9,10 @@ extension Hub {
     public func handleText(_ text: ByteBuffer, from client: HubClient) {
         guard client.state == .connected else { return }
         metrics.received()
+        if let rate = configuration.rateLimitMessagesPerSecond, !takeToken(client, rate: rate) {
+            rateLimited(client)
+            return
+        }
         let message: ClientMessage
         do {
             message = try ClientMessage.decode(text)
@@ -124,6 +128,36 @@ extension Hub {
         if client.badMessageCount > configuration.maxBadMessages {
             logger.debug("too many bad messages", metadata: ["tw.client.id": "\(client.id)"])
             close(client, code: .policyViolation, reason: "too many bad messages")
+        }
+    }
+
+    /// Takes one token from the connection's bucket, refilled at `rate` per second up to
+    /// `rateLimitBurst`. - Returns: false when the bucket is empty.
+    private func takeToken(_ client: HubClient, rate: Double) -> Bool {
+        let now = clock.now()
+        let burst = Double(max(1, configuration.rateLimitBurst))
+        let elapsed = max(0, (now - client.rateRefilledAt).seconds)
+        client.rateTokens = min(burst, client.rateTokens + elapsed * max(0, rate))
+        client.rateRefilledAt = now
+        guard client.rateTokens >= 1 else { return false }
+        client.rateTokens -= 1
+        return true
+    }
+
+    /// Answers a message over the rate limit with `rate_limited` (not processed), and closes the
+    /// connection with 4004 after more than `rateLimitMaxViolations` of them within a minute.
+    private func rateLimited(_ client: HubClient) {
+        let now = clock.now()
+        if now - client.rateViolationWindowStart >= .seconds(60) {
+            client.rateViolationWindowStart = now
+            client.rateViolationCount = 0
+        }
+        client.rateViolationCount += 1
+        metrics.rateLimited()
+        send(ServerMessage.error(TaskwireError(.rateLimited, "too many messages: at most \(configuration.rateLimitMessagesPerSecond ?? 0) per second")), to: client)
+        if client.rateViolationCount > configuration.rateLimitMaxViolations {
+            logger.debug("rate limit exceeded repeatedly", metadata: ["tw.client.id": "\(client.id)"])
+            close(client, code: .rateLimited, reason: "rate limit exceeded")
         }
     }
 

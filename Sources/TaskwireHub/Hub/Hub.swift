@@ -33,6 +33,8 @@ public final class Hub: Sendable {
     // Initialised right after `self` exists; never changed after `init`.
     nonisolated(unsafe) private(set) var shards: [HubShard] = []
     let directory = Mutex<[String: HubClient]>([:])
+    /// Registered connections per user, kept only when `maxConnectionsPerUser` is set.
+    private let userConnections = Mutex<[String: Int]>([:])
     /// Reserved plus registered connections, bounded by `maxConnections`.
     private let slots = Atomic<Int>(0)
     private let nextClientNumber = Atomic<UInt64>(0)
@@ -109,8 +111,9 @@ public final class Hub: Sendable {
     ///
     /// - Parameters:
     ///   - slotReserved: whether ``reserveConnectionSlot()`` was already called for it.
-    /// - Throws: ``TaskwireError`` when the connection limit is reached (no slot was reserved) or
-    ///   a subscription is refused.
+    /// - Throws: ``TaskwireError`` (`forbidden`) when the connection limit is reached (no slot was
+    ///   reserved), `userID` already holds `maxConnectionsPerUser` connections, or a subscription
+    ///   is refused.
     @discardableResult
     public func addConnection(
         transport: any ClientTransport,
@@ -138,6 +141,20 @@ public final class Hub: Sendable {
             releaseConnectionSlot()
             throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
         }
+        if let userID, let limit = configuration.maxConnectionsPerUser {
+            let admitted = userConnections.withLock { counts in
+                let count = counts[userID, default: 0]
+                guard count < limit else { return false }
+                counts[userID] = count + 1
+                return true
+            }
+            guard admitted else {
+                releaseConnectionSlot()
+                throw TaskwireError(.forbidden, "connection limit of \(limit) per user reached")
+            }
+        }
+        // The token bucket starts full.
+        client.rateTokens = Double(max(1, configuration.rateLimitBurst))
         shard.clients[ObjectIdentifier(client)] = client
         directory.withLock { $0[id] = client }
         metrics.connectionOpened()
@@ -175,6 +192,12 @@ public final class Hub: Sendable {
         client.direct.removeAll()
         if client.state != .error { client.state = .disconnected }
         directory.withLock { _ = $0.removeValue(forKey: client.id) }
+        if let userID = client.userID, configuration.maxConnectionsPerUser != nil {
+            userConnections.withLock { counts in
+                let count = counts[userID, default: 0] - 1
+                counts[userID] = count > 0 ? count : nil
+            }
+        }
         slots.subtract(1, ordering: .relaxed)
         let duration = clock.now() - client.connectedAt
         metrics.connectionClosed(duration: duration)
@@ -230,6 +253,10 @@ public final class Hub: Sendable {
         OutboundMessage(frame: framer.frame(json), jsonLength: json.readableBytes)
     }
 
+    func makeMessage(_ json: ByteBuffer, coalescingKey: String?) -> OutboundMessage {
+        OutboundMessage(frame: framer.frame(json), jsonLength: json.readableBytes, coalescingKey: coalescingKey)
+    }
+
     /// Queues a message for one connection and sends it. Call on the connection's executor.
     /// - Returns: false when the connection is not connected.
     @discardableResult
@@ -256,15 +283,19 @@ public final class Hub: Sendable {
     /// - Parameters:
     ///   - body: the message, open (without its closing brace): see ``ServerMessage``.
     ///   - stream: the stream.
+    ///   - coalescingKey: marks a replaceable event (a task's progress update, keyed by task id):
+    ///     a connection that has not been sent it yet when a newer event of the stream with the
+    ///     same key arrives skips it. Nil (the default) for events every subscriber must receive.
     ///   - onDelivered: called with the number of connections reached, once every shard has counted.
     /// - Returns: the event's `seq`.
     @discardableResult
     public func publish(
         _ body: ByteBuffer,
         to stream: StreamName,
+        coalescingKey: String? = nil,
         onDelivered: (@Sendable (Int) -> Void)? = nil
     ) -> UInt64 {
-        publish(body, key: stream.rawValue, eventType: stream.rawValue, onDelivered: onDelivered)
+        publish(body, key: stream.rawValue, eventType: stream.rawValue, coalescingKey: coalescingKey, onDelivered: onDelivered)
     }
 
     /// Publishes a notification to the `user_notification` subscribers whose connection belongs
@@ -301,35 +332,48 @@ public final class Hub: Sendable {
         _ body: ByteBuffer,
         key: String,
         eventType: String,
+        coalescingKey: String? = nil,
         onDelivered: (@Sendable (Int) -> Void)?
     ) -> UInt64 {
         metrics.published()
         let now = clock.now()
         return streams.stripe(for: key).entries.withLock { entries in
-            var entry = entries[key] ?? StreamTable.Entry(epoch: streams.newEpoch(), lastActivity: now)
-            entry.seq += 1
-            entry.lastActivity = now
-            var json = ByteBuffer()
-            json.reserveCapacity(body.readableBytes + eventType.utf8.count + 64)
-            ServerMessage.closeEvent(body, stream: eventType, seq: entry.seq, epoch: entry.epoch, into: &json)
-            let message = makeMessage(json)
-            if configuration.historySize > 0 {
-                entry.history.append((entry.seq, now, message))
-                entry.trimHistory(size: configuration.historySize, ttl: configuration.historyTTL, now: now)
-            }
-            entries[key] = entry
-            let mask = entry.shardMask
+            if entries[key] == nil { entries[key] = StreamTable.Entry(epoch: streams.newEpoch(), lastActivity: now) }
+            // Mutated in place: a copy of the entry would copy its whole history on the append.
+            let (seq, message, mask) = number(&entries[key]!, body: body, eventType: eventType, coalescingKey: coalescingKey, now: now)
             guard mask != 0 else {
                 onDelivered?(0)
-                return entry.seq
+                return seq
             }
             let counter = onDelivered.map { DeliveryCounter(shards: mask.nonzeroBitCount, completion: $0) }
             // Posting under the stream's lock keeps each shard's inbox in seq order.
             for shard in shards where mask & (1 << UInt64(shard.index)) != 0 {
-                shard.post(ShardDelivery(key: key, seq: entry.seq, message: message, counter: counter))
+                shard.post(ShardDelivery(key: key, seq: seq, message: message, counter: counter))
             }
-            return entry.seq
+            return seq
         }
+    }
+
+    /// Numbers the next event of a stream, encodes it once and keeps it in the stream's history.
+    /// Runs under the stream's lock.
+    private func number(
+        _ entry: inout StreamTable.Entry,
+        body: ByteBuffer,
+        eventType: String,
+        coalescingKey: String?,
+        now: Timestamp
+    ) -> (seq: UInt64, message: OutboundMessage, shardMask: UInt64) {
+        entry.seq += 1
+        entry.lastActivity = now
+        var json = ByteBuffer()
+        json.reserveCapacity(body.readableBytes + eventType.utf8.count + 64)
+        ServerMessage.closeEvent(body, stream: eventType, seq: entry.seq, epoch: entry.epoch, into: &json)
+        let message = makeMessage(json, coalescingKey: coalescingKey)
+        if configuration.historySize > 0 {
+            entry.history.append((entry.seq, now, message))
+            entry.trimHistory(size: configuration.historySize, ttl: configuration.historyTTL, now: now)
+        }
+        return (entry.seq, message, entry.shardMask)
     }
 
     /// The current position of a stream: its last `seq` and its `epoch`.
@@ -385,6 +429,7 @@ public final class Hub: Sendable {
             // Already subscribed: nothing to replay; say whether nothing was missed.
             recovered[name] = canResume(name, key: streamKey(name, of: client), from: position)
         }
+        for ok in recovered.values { metrics.recovery(ok: ok) }
         if !added.isEmpty {
             logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.keys.sorted())"])
         }

@@ -54,6 +54,8 @@ final class HubShard: @unchecked Sendable {
     var logs: [String: StreamLog] = [:]
     private var ready: [HubClient] = []
     private var pumpScheduled = false
+    /// Superseded messages skipped in the current round (added to the metrics once per round).
+    private var replacedInRound = 0
 
     /// Most bytes one connection is given per round before others get their turn.
     static let roundBudget = 64 * 1024
@@ -131,6 +133,10 @@ final class HubShard: @unchecked Sendable {
             if more { schedule(client) }
         }
         hub.metrics.sent(sent)
+        if replacedInRound > 0 {
+            hub.metrics.replaced(replacedInRound)
+            replacedInRound = 0
+        }
         if !ready.isEmpty && !pumpScheduled {
             pumpScheduled = true
             executor.execute {
@@ -165,8 +171,17 @@ final class HubShard: @unchecked Sendable {
                 return (sent, false)
             }
             let log = sub.log
+            if sub.cursor &+ 1 < log.firstSeq {
+                // Only superseded messages were dropped past the cursor (else it is behind).
+                replacedInRound += Int(log.firstSeq &- 1 &- sub.cursor)
+                sub.cursor = log.firstSeq &- 1
+            }
             while sub.cursor < log.lastSeq, budget > 0 {
                 sub.cursor += 1
+                if log.isSuperseded(seq: sub.cursor) {
+                    replacedInRound += 1
+                    continue
+                }
                 let message = log.message(seq: sub.cursor)
                 transport.write(message)
                 budget -= message.frame.readableBytes

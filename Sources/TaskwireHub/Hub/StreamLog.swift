@@ -7,12 +7,23 @@ import DequeModule
 /// shard writes from the log to the connection whenever the connection can take more. The log
 /// is bounded in messages and bytes; a subscriber whose cursor falls behind the oldest message
 /// kept is a slow consumer. Touched only on its shard's executor.
+///
+/// Replaceable messages (those with a ``OutboundMessage/coalescingKey``) are marked superseded
+/// when a newer message with the same key is appended; subscribers skip superseded messages, and
+/// a subscriber whose cursor is behind only superseded dropped messages is not a slow consumer.
 final class StreamLog {
     let key: String
     /// Messages by seq: `messages[0]` has seq `firstSeq`.
     private(set) var messages: Deque<OutboundMessage> = []
     private(set) var firstSeq: UInt64
     private(set) var bytes = 0
+    /// Parallel to `messages`: whether a newer message with the same coalescing key made it obsolete.
+    private(set) var superseded: Deque<Bool> = []
+    /// The seq of the newest message kept for each coalescing key.
+    private(set) var lastSeqForKey: [String: UInt64] = [:]
+    /// The seq of the newest message dropped from the log that was not superseded (0 if none):
+    /// a subscriber that has not been sent it missed something and is a slow consumer.
+    private(set) var lastEssentialDroppedSeq: UInt64 = 0
     /// The subscriptions reading this log.
     var subscribers: ContiguousArray<Subscription> = []
 
@@ -33,6 +44,13 @@ final class StreamLog {
             return false
         }
         messages.append(message)
+        superseded.append(false)
+        if let key = message.coalescingKey {
+            if let previous = lastSeqForKey[key], previous >= firstSeq {
+                superseded[Int(previous - firstSeq)] = true
+            }
+            lastSeqForKey[key] = seq
+        }
         bytes += message.frame.readableBytes
         while messages.count > maxMessages || (bytes > maxBytes && messages.count > 1) {
             dropFirst()
@@ -45,6 +63,11 @@ final class StreamLog {
         messages[Int(seq - firstSeq)]
     }
 
+    /// Whether the message with `seq` was made obsolete by a newer one; `seq` must be in `firstSeq...lastSeq`.
+    func isSuperseded(seq: UInt64) -> Bool {
+        superseded[Int(seq - firstSeq)]
+    }
+
     /// Drops messages every subscriber has been sent, to give memory back when idle.
     func trimConsumed() {
         var minCursor = lastSeq
@@ -54,6 +77,10 @@ final class StreamLog {
 
     private func dropFirst() {
         let dropped = messages.removeFirst()
+        if !superseded.removeFirst() { lastEssentialDroppedSeq = firstSeq }
+        if let key = dropped.coalescingKey, lastSeqForKey[key] == firstSeq {
+            lastSeqForKey.removeValue(forKey: key)
+        }
         bytes -= dropped.frame.readableBytes
         firstSeq &+= 1
     }
@@ -78,5 +105,6 @@ final class Subscription {
     }
 
     var hasUnsent: Bool { cursor < log.lastSeq }
-    var isBehindLog: Bool { cursor &+ 1 < log.firstSeq }
+    /// Whether a message it has not been sent and that was not superseded has been dropped.
+    var isBehindLog: Bool { cursor < log.lastEssentialDroppedSeq }
 }

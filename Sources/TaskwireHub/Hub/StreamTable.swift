@@ -70,22 +70,21 @@ final class StreamTable: Sendable {
         now: Timestamp
     ) -> (seq: UInt64, replay: [OutboundMessage]?) {
         stripe(for: key).entries.withLock { entries in
-            var entry = entries[key] ?? Entry(epoch: newEpoch(), lastActivity: now)
-            entry.shardMask |= (1 << UInt64(shard))
-            entry.lastActivity = now
-            let replay = since.flatMap { entry.events(after: $0) }
-            entries[key] = entry
-            return (entry.seq, replay)
+            if entries[key] == nil { entries[key] = Entry(epoch: newEpoch(), lastActivity: now) }
+            // In place, so that the history is not copied.
+            entries[key]!.shardMask |= (1 << UInt64(shard))
+            entries[key]!.lastActivity = now
+            let entry = entries[key]!
+            return (entry.seq, since.flatMap { entry.events(after: $0) })
         }
     }
 
     /// Marks shard `shard` as having no subscribers of `key` any more.
     func detach(_ key: String, shard: Int, now: Timestamp) {
         stripe(for: key).entries.withLock { entries in
-            guard var entry = entries[key] else { return }
-            entry.shardMask &= ~(1 << UInt64(shard))
-            entry.lastActivity = now
-            entries[key] = entry
+            guard entries[key] != nil else { return }
+            entries[key]!.shardMask &= ~(1 << UInt64(shard))
+            entries[key]!.lastActivity = now
         }
     }
 

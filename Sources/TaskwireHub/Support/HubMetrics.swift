@@ -15,6 +15,10 @@ public final class HubMetrics: Sendable {
     let slowConsumerCloses = Atomic<Int>(0)
     let closedConnections = Atomic<Int>(0)
     let closedDurationNanos = Atomic<Int64>(0)
+    let rateLimitedMessages = Atomic<Int>(0)
+    let replacedUpdates = Atomic<Int>(0)
+    let recoveriesOK = Atomic<Int>(0)
+    let recoveriesMissed = Atomic<Int>(0)
 
     private let throughput: Mutex<ThroughputWindow>
 
@@ -27,6 +31,10 @@ public final class HubMetrics: Sendable {
     private let slowConsumerCounter: Counter
     private let publishedCounter: Counter
     private let durationRecorder: Timer
+    private let rateLimitedCounter: Counter
+    private let replacedCounter: Counter
+    private let recoveredOKCounter: Counter
+    private let recoveredMissedCounter: Counter
 
     init(now: Timestamp, factory: any MetricsFactory = MetricsSystem.factory) {
         self.throughput = Mutex(ThroughputWindow(start: now, sent: 0))
@@ -38,6 +46,10 @@ public final class HubMetrics: Sendable {
         self.pingTimeoutCounter = Counter(label: "taskwire_ping_timeouts_total", factory: factory)
         self.slowConsumerCounter = Counter(label: "taskwire_slow_consumer_disconnects_total", factory: factory)
         self.publishedCounter = Counter(label: "taskwire_events_published_total", factory: factory)
+        self.rateLimitedCounter = Counter(label: "taskwire_rate_limited_messages_total", factory: factory)
+        self.replacedCounter = Counter(label: "taskwire_replaced_updates_total", factory: factory)
+        self.recoveredOKCounter = Counter(label: "taskwire_recoveries_total", dimensions: [("result", "ok")], factory: factory)
+        self.recoveredMissedCounter = Counter(label: "taskwire_recoveries_total", dimensions: [("result", "missed")], factory: factory)
         self.durationRecorder = Timer(label: "taskwire_ws_connection_duration_seconds", dimensions: [], factory: factory)
     }
 
@@ -91,6 +103,28 @@ public final class HubMetrics: Sendable {
         slowConsumerCounter.increment()
     }
 
+    func rateLimited() {
+        rateLimitedMessages.add(1, ordering: .relaxed)
+        rateLimitedCounter.increment()
+    }
+
+    /// Replaceable updates skipped because a newer one superseded them (added once per round).
+    func replaced(_ count: Int) {
+        replacedUpdates.add(count, ordering: .relaxed)
+        replacedCounter.increment(by: count)
+    }
+
+    /// One stream named in a `subscribe` with `since`: recovered (`ok`) or not (`missed`).
+    func recovery(ok: Bool) {
+        if ok {
+            recoveriesOK.add(1, ordering: .relaxed)
+            recoveredOKCounter.increment()
+        } else {
+            recoveriesMissed.add(1, ordering: .relaxed)
+            recoveredMissedCounter.increment()
+        }
+    }
+
     func published() {
         publishedCounter.increment()
     }
@@ -119,7 +153,11 @@ public final class HubMetrics: Sendable {
             slowConsumerDisconnects: slowConsumerCloses.load(ordering: .relaxed),
             averageConnectionDuration: closed == 0 ? 0 : Double(closedNanos) / Double(closed) / 1e9,
             connectionSuccessRate: total == 0 ? 1 : Double(max(0, total - errors)) / Double(total),
-            messageThroughput: rate
+            messageThroughput: rate,
+            rateLimitedMessages: rateLimitedMessages.load(ordering: .relaxed),
+            replacedUpdates: replacedUpdates.load(ordering: .relaxed),
+            recoveriesOK: recoveriesOK.load(ordering: .relaxed),
+            recoveriesMissed: recoveriesMissed.load(ordering: .relaxed)
         )
     }
 }
@@ -167,4 +205,13 @@ public struct HubMetricsSnapshot: Sendable, Equatable {
     public var connectionSuccessRate: Double
     /// Messages sent per second over the last minute.
     public var messageThroughput: Double
+    /// Inbound messages refused by the per-connection rate limit.
+    public var rateLimitedMessages: Int = 0
+    /// Replaceable updates (task progress) skipped for a connection because a newer one for the
+    /// same task superseded them before it was sent.
+    public var replacedUpdates: Int = 0
+    /// Streams named in `subscribe` with `since` that were recovered (`recovered` true).
+    public var recoveriesOK: Int = 0
+    /// Streams named in `subscribe` with `since` that could not be recovered (`recovered` false).
+    public var recoveriesMissed: Int = 0
 }

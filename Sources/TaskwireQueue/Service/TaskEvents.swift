@@ -40,9 +40,12 @@ public struct TaskEvents: Sendable {
                 message: task.message,
                 queue: task.queue
             )
-            hub.publish(body, to: stream)
-            hub.publish(body, to: .task(task.id))
-            hub.publish(body, to: .queue(task.queue))
+            // Progress updates of a task still pending or running are replaceable: a newer one
+            // for the same task makes them obsolete for a connection not yet sent them.
+            let key: String? = stream == .taskUpdated && !task.status.isFinished ? task.id : nil
+            hub.publish(body, to: stream, coalescingKey: key)
+            hub.publish(body, to: .task(task.id), coalescingKey: key)
+            hub.publish(body, to: .queue(task.queue), coalescingKey: key)
         }
     }
 }

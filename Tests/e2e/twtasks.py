@@ -13,6 +13,7 @@ import time
 import uuid
 
 from twclient import HOST, Response, Server, http, parse_rfc3339
+from twclient import wait_for as wait_until  # one polling helper for the whole suite
 
 API = "/api/v1"
 
@@ -209,12 +210,3 @@ class Session:
             self.conn = None
 
 
-def wait_until(pred, timeout: float = 3, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")

@@ -79,6 +79,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .key(.hubShutdownGracePeriod, valueName: "duration"))
     var shutdownGracePeriod: String?
 
+    @Option(help: .key(.hubRateLimit, valueName: "per-second|off"))
+    var rateLimit: String?
+
+    @Option(help: .key(.hubRateLimitBurst, valueName: "n"))
+    var rateLimitBurst: Int?
+
+    @Option(help: .key(.hubRateLimitMaxViolations, valueName: "n"))
+    var rateLimitMaxViolations: Int?
+
+    @Option(help: .key(.hubMaxConnectionsPerUser, valueName: "n|unlimited"))
+    var maxConnectionsPerUser: String?
+
     @Option(help: .key(.hubHistorySize, valueName: "n"))
     var historySize: Int?
 
@@ -120,6 +132,10 @@ struct ServeCommand: AsyncParsableCommand {
             (.hubMaxSubscriptionsPerConnection, maxSubscriptions.map(String.init)),
             (.hubCloseTimeout, closeTimeout),
             (.hubShutdownGracePeriod, shutdownGracePeriod),
+            (.hubRateLimit, rateLimit),
+            (.hubRateLimitBurst, rateLimitBurst.map(String.init)),
+            (.hubRateLimitMaxViolations, rateLimitMaxViolations.map(String.init)),
+            (.hubMaxConnectionsPerUser, maxConnectionsPerUser),
             (.hubHistorySize, historySize.map(String.init)),
             (.hubHistoryTTL, historyTTL),
             (.storeDatabase, database),

@@ -141,8 +141,8 @@ import Testing
         #expect(TaskwireConfiguration.Key.httpMaxBodySize.environmentVariable == "TASKWIRE_HTTP_MAX_BODY_SIZE")
         #expect(TaskwireConfiguration.Key.logLevel.environmentVariable == "TASKWIRE_LOG_LEVEL")
         #expect(TaskwireConfiguration.Key.preset.environmentVariable == "TASKWIRE_PRESET")
-        #expect(TaskwireConfiguration.Key.all.count == 24)
-        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 24)
+        #expect(TaskwireConfiguration.Key.all.count == 28)
+        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 28)
     }
 
     @Test func everyKeyRoundTripsThroughItsTextForm() async throws {
@@ -151,6 +151,9 @@ import Testing
         custom.hub.maxMessageSize = 1000
         custom.http.port = 0
         custom.logLevel = .trace
+        custom.hub.rateLimitMessagesPerSecond = 12.5
+        custom.hub.rateLimitBurst = 7
+        custom.hub.maxConnectionsPerUser = 3
         for original in [TaskwireConfiguration.standard, .highPerformance, .lightweight, custom] {
             var flags: [String: String] = [:]
             for key in TaskwireConfiguration.Key.all { flags[key.name] = original.text(for: key) }

@@ -88,6 +88,32 @@ struct ConfigLookup {
         }
     }
 
+    /// A positive number, or nil for "off" (returned as `.some(nil)`).
+    func rateOrOff(_ key: TaskwireConfiguration.Key) throws(TaskwireConfigurationError) -> Double?? {
+        try parse(key, expected: #"a number of messages per second, or "off""#) { raw -> Double?? in
+            switch raw {
+            case .string(let s) where s.lowercased() == "off": .some(nil)
+            case .string(let s): Double(s).flatMap { $0.isFinite && $0 > 0 ? .some($0) : nil }
+            case .int(let i): i > 0 ? .some(Double(i)) : nil
+            case .double(let d): d.isFinite && d > 0 ? .some(d) : nil
+            case .bool: nil
+            }
+        }
+    }
+
+    /// A positive integer, or nil for "unlimited" (returned as `.some(nil)`).
+    func limitOrUnlimited(_ key: TaskwireConfiguration.Key) throws(TaskwireConfigurationError) -> Int?? {
+        try parse(key, expected: #"a positive integer, or "unlimited""#) { raw -> Int?? in
+            switch raw {
+            case .string(let s) where s.lowercased() == "unlimited": .some(nil)
+            case .string(let s): Int(s).flatMap { $0 > 0 ? .some($0) : nil }
+            case .int(let i): i > 0 ? .some(i) : nil
+            case .double(let d): Int(exactly: d).flatMap { $0 > 0 ? .some($0) : nil }
+            case .bool: nil
+            }
+        }
+    }
+
     func bool(_ key: TaskwireConfiguration.Key) throws(TaskwireConfigurationError) -> Bool? {
         try parse(key, expected: "true or false") { raw in
             switch raw {

@@ -68,6 +68,10 @@ extension TaskwireConfiguration {
         if let v = try lookup.int(.hubMaxSubscriptionsPerConnection) { c.hub.maxSubscriptionsPerConnection = v }
         if let v = try lookup.duration(.hubCloseTimeout) { c.hub.closeTimeout = v }
         if let v = try lookup.duration(.hubShutdownGracePeriod) { c.hub.shutdownGracePeriod = v }
+        if let v = try lookup.rateOrOff(.hubRateLimit) { c.hub.rateLimitMessagesPerSecond = v }
+        if let v = try lookup.int(.hubRateLimitBurst) { c.hub.rateLimitBurst = v }
+        if let v = try lookup.int(.hubRateLimitMaxViolations) { c.hub.rateLimitMaxViolations = v }
+        if let v = try lookup.limitOrUnlimited(.hubMaxConnectionsPerUser) { c.hub.maxConnectionsPerUser = v }
         if let v = try lookup.int(.hubHistorySize) { c.hub.historySize = v }
         if let v = try lookup.duration(.hubHistoryTTL) { c.hub.historyTTL = v }
         if let v = try lookup.string(.httpHost) { c.http.host = v }
@@ -117,6 +121,8 @@ extension TaskwireConfiguration {
         )
         try check(hub.closeTimeout >= .zero, .hubCloseTimeout, "must not be negative")
         try check(hub.shutdownGracePeriod >= .zero, .hubShutdownGracePeriod, "must not be negative")
+        try check(hub.rateLimitBurst >= 1, .hubRateLimitBurst, "must be at least 1, not \(hub.rateLimitBurst)")
+        try check(hub.rateLimitMaxViolations >= 0, .hubRateLimitMaxViolations, "must not be negative, not \(hub.rateLimitMaxViolations)")
         try check(hub.historySize >= 0, .hubHistorySize, "must not be negative, not \(hub.historySize)")
         try check(hub.historyTTL >= .zero, .hubHistoryTTL, "must not be negative")
         try check(!http.host.isEmpty, .httpHost, "must not be empty")

@@ -21,6 +21,10 @@ extension TaskwireConfiguration {
         case .hubMaxSubscriptionsPerConnection: String(hub.maxSubscriptionsPerConnection)
         case .hubCloseTimeout: ConfigText.format(hub.closeTimeout)
         case .hubShutdownGracePeriod: ConfigText.format(hub.shutdownGracePeriod)
+        case .hubRateLimit: hub.rateLimitMessagesPerSecond.map { String($0) } ?? "off"
+        case .hubRateLimitBurst: String(hub.rateLimitBurst)
+        case .hubRateLimitMaxViolations: String(hub.rateLimitMaxViolations)
+        case .hubMaxConnectionsPerUser: hub.maxConnectionsPerUser.map(String.init) ?? "unlimited"
         case .hubHistorySize: String(hub.historySize)
         case .hubHistoryTTL: ConfigText.format(hub.historyTTL)
         case .httpHost: http.host

@@ -22,6 +22,10 @@ extension TaskwireConfiguration {
     /// | `hub.max_subscriptions_per_connection` | `TASKWIRE_HUB_MAX_SUBSCRIPTIONS_PER_CONNECTION` | `--max-subscriptions` | integer |
     /// | `hub.close_timeout` | `TASKWIRE_HUB_CLOSE_TIMEOUT` | `--close-timeout` | duration |
     /// | `hub.shutdown_grace_period` | `TASKWIRE_HUB_SHUTDOWN_GRACE_PERIOD` | `--shutdown-grace-period` | duration |
+    /// | `hub.rate_limit` | `TASKWIRE_HUB_RATE_LIMIT` | `--rate-limit` | messages per second or `off` |
+    /// | `hub.rate_limit_burst` | `TASKWIRE_HUB_RATE_LIMIT_BURST` | `--rate-limit-burst` | integer |
+    /// | `hub.rate_limit_max_violations` | `TASKWIRE_HUB_RATE_LIMIT_MAX_VIOLATIONS` | `--rate-limit-max-violations` | integer |
+    /// | `hub.max_connections_per_user` | `TASKWIRE_HUB_MAX_CONNECTIONS_PER_USER` | `--max-connections-per-user` | integer or `unlimited` |
     /// | `hub.history_size` | `TASKWIRE_HUB_HISTORY_SIZE` | `--history-size` | integer |
     /// | `hub.history_ttl` | `TASKWIRE_HUB_HISTORY_TTL` | `--history-ttl` | duration |
     /// | `http.host` | `TASKWIRE_HTTP_HOST` | `--host` | string |
@@ -86,6 +90,17 @@ extension TaskwireConfiguration {
         public static let hubCloseTimeout = Key("hub.close_timeout", "How long a close handshake may take before the connection is cut")
         /// ``HubConfiguration/shutdownGracePeriod``.
         public static let hubShutdownGracePeriod = Key("hub.shutdown_grace_period", "How long shutdown waits for clients to go")
+        /// ``HubConfiguration/rateLimitMessagesPerSecond``.
+        public static let hubRateLimit = Key("hub.rate_limit", "Messages per second one connection may send (token bucket), or off")
+        /// ``HubConfiguration/rateLimitBurst``.
+        public static let hubRateLimitBurst = Key("hub.rate_limit_burst", "Messages a connection may send at once above the rate")
+        /// ``HubConfiguration/rateLimitMaxViolations``.
+        public static let hubRateLimitMaxViolations = Key(
+            "hub.rate_limit_max_violations",
+            "Rate-limited messages in a minute before the connection is closed with 4004"
+        )
+        /// ``HubConfiguration/maxConnectionsPerUser``.
+        public static let hubMaxConnectionsPerUser = Key("hub.max_connections_per_user", "Most connections one user may hold, or unlimited")
         /// ``HubConfiguration/historySize``.
         public static let hubHistorySize = Key("hub.history_size", "Most recent events kept per stream for recovery with since (0: none)")
         /// ``HubConfiguration/historyTTL``.
@@ -111,7 +126,8 @@ extension TaskwireConfiguration {
         public static let all: [Key] = [
             .preset, .hubMaxConnections, .hubPingInterval, .hubPongTimeout, .hubMaxMessageSize, .hubEnableCompression,
             .hubEnableHeartbeat, .hubCleanupInterval, .hubOutboundQueueMessages, .hubOutboundQueueBytes, .hubMaxBadMessages,
-            .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .hubHistorySize, .hubHistoryTTL, .httpHost, .httpPort,
+            .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .hubRateLimit, .hubRateLimitBurst, .hubRateLimitMaxViolations, .hubMaxConnectionsPerUser,
+            .hubHistorySize, .hubHistoryTTL, .httpHost, .httpPort,
             .httpMaxBodySize, .storeDatabase, .queueMaxPayloadSize, .queueLeaseCheckInterval, .queueStatusInterval, .logLevel,
         ]
 

@@ -165,6 +165,7 @@ let package = Package(
         .testTarget(
             name: "TaskwireProtocolTests",
             dependencies: [
+                "TaskwireTesting",
                 "TaskwireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -216,6 +217,7 @@ let package = Package(
         .testTarget(
             name: "TaskwireSQLiteTests",
             dependencies: [
+                "TaskwireTesting",
                 "TaskwireHub",
                 "TaskwireQueue",
                 "TaskwireSQLite",

@@ -1,12 +1,10 @@
-public import HTTPTypes
-public import Hummingbird
 public import TaskwireQueue
 
 /// The task queue's refusals, answered over HTTP with the API's error body.
 ///
 /// `notFound` is 404 `not_found`, `conflict` 409 `conflict`, `invalid` 400 `bad_request` and
 /// `unavailable` 503 `unavailable`; the message (naming the task or field) is passed on as it is.
-extension TaskQueueError: HTTPResponseError {
+extension TaskQueueError: HTTPAPIErrorConvertible {
     /// The HTTP form of this error.
     public var httpError: HTTPAPIError {
         let code: HTTPAPIError.Code =
@@ -17,13 +15,5 @@ extension TaskQueueError: HTTPResponseError {
             default: .badRequest
             }
         return HTTPAPIError(code, message)
-    }
-
-    /// The HTTP status of ``httpError``.
-    public var status: HTTPResponse.Status { httpError.status }
-
-    /// The JSON response.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        httpError.makeResponse()
     }
 }

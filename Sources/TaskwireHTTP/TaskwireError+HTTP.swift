@@ -1,12 +1,10 @@
-public import HTTPTypes
-public import Hummingbird
 public import TaskwireProtocol
 
 /// The protocol's errors, answered over HTTP with the API's error body.
 ///
 /// `bad_message`, `unknown_type` and `invalid_event_type` become `bad_request` (400);
 /// `forbidden` 403, `not_found` 404, `rate_limited` 429, `internal` 500.
-extension TaskwireError: HTTPResponseError {
+extension TaskwireError: HTTPAPIErrorConvertible {
     /// The HTTP form of this error.
     public var httpError: HTTPAPIError {
         let code: HTTPAPIError.Code =
@@ -18,13 +16,5 @@ extension TaskwireError: HTTPResponseError {
             default: .badRequest
             }
         return HTTPAPIError(code, message)
-    }
-
-    /// The HTTP status of ``httpError``.
-    public var status: HTTPResponse.Status { httpError.status }
-
-    /// The JSON response.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        httpError.makeResponse()
     }
 }

@@ -1,3 +1,4 @@
+import TaskwireTesting
 import NIOCore
 import Testing
 import TaskwireProtocol

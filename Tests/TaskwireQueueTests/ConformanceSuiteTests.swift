@@ -28,14 +28,8 @@ import TaskwireStoreTesting
 }
 
 /// An in-memory store that wrongly reports each update twice.
-final class DoubleReportingStore: TaskStore {
-    let base = InMemoryTaskStore()
-
-    func migrate() async throws {}
-    func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws { try await base.insert(task, onCommit: onCommit) }
-    func task(id: String) async throws -> TaskRecord? { try await base.task(id: id) }
-    func list(_ query: TaskListQuery) async throws -> TaskPage { try await base.list(query) }
-    func update(
+final class DoubleReportingStore: ForwardingTaskStore, @unchecked Sendable {
+    override func update(
         id: String,
         _ change: @escaping @Sendable (inout TaskRecord) throws -> Void,
         onCommit: @escaping CommitObserver
@@ -45,20 +39,4 @@ final class DoubleReportingStore: TaskStore {
             onCommit(changes)
         }
     }
-    func claimNext(
-        queue: String,
-        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
-        onCommit: @escaping CommitObserver
-    ) async throws -> TaskRecord? {
-        try await base.claimNext(queue: queue, change, onCommit: onCommit)
-    }
-    func expireLeases(
-        now: Timestamp,
-        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
-        onCommit: @escaping CommitObserver
-    ) async throws -> [TaskRecord] {
-        try await base.expireLeases(now: now, change, onCommit: onCommit)
-    }
-    func counts() async throws -> QueueCounts { try await base.counts() }
-    func checkHealth() async throws {}
 }

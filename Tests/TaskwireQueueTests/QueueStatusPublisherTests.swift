@@ -74,40 +74,13 @@ import TaskwireTesting
 }
 
 /// A store whose `counts()` fails while `failing` is set.
-final class FlakyCountsStore: TaskStore {
-    let base = InMemoryTaskStore()
+final class FlakyCountsStore: ForwardingTaskStore, @unchecked Sendable {
     let failing = Mutex(false)
 
-    func migrate() async throws {}
-    func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws { try await base.insert(task, onCommit: onCommit) }
-    func task(id: String) async throws -> TaskRecord? { try await base.task(id: id) }
-    func list(_ query: TaskListQuery) async throws -> TaskPage { try await base.list(query) }
-    func update(
-        id: String,
-        _ change: @escaping @Sendable (inout TaskRecord) throws -> Void,
-        onCommit: @escaping CommitObserver
-    ) async throws -> TaskRecord {
-        try await base.update(id: id, change, onCommit: onCommit)
-    }
-    func claimNext(
-        queue: String,
-        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
-        onCommit: @escaping CommitObserver
-    ) async throws -> TaskRecord? {
-        try await base.claimNext(queue: queue, change, onCommit: onCommit)
-    }
-    func expireLeases(
-        now: Timestamp,
-        _ change: @escaping @Sendable (inout TaskRecord) -> Void,
-        onCommit: @escaping CommitObserver
-    ) async throws -> [TaskRecord] {
-        try await base.expireLeases(now: now, change, onCommit: onCommit)
-    }
-    func counts() async throws -> QueueCounts {
+    override func counts() async throws -> QueueCounts {
         if failing.withLock({ $0 }) { throw TaskQueueError(.unavailable, "store down") }
         return try await base.counts()
     }
-    func checkHealth() async throws {}
 }
 
 extension QueueStatusPublisherTests {

@@ -1,3 +1,4 @@
+import TaskwireTesting
 import GRDB
 import Synchronization
 import Testing
@@ -171,20 +172,5 @@ import TaskwireStoreTesting
         #expect(throws: (any Error).self) {
             _ = try SQLiteTaskStore(path: "/nonexistent-taskwire-dir/tasks.sqlite", logger: testLogger)
         }
-    }
-}
-
-/// A small deterministic random number generator (SplitMix64), so failures replay.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -74,6 +74,23 @@ public struct StreamName: Sendable, Hashable, CustomStringConvertible {
     /// The stream of one queue's task events.
     public static func queue(_ name: String) -> StreamName { StreamName(trusted: "queue:" + name, kind: .queue(name: name)) }
 
+    /// The HTTP resource (a path) that holds the current state behind this stream, for a client
+    /// that missed too much of it to recover: nil for custom and notification streams, whose
+    /// events are not kept.
+    public var snapshotPath: String? {
+        switch kind {
+        case .task(let id): return "/api/v1/tasks/" + id
+        case .queue(let name): return "/api/v1/tasks?queue=" + name
+        case .custom: return nil
+        case .wellKnown:
+            switch rawValue {
+            case "task_created", "task_updated", "task_completed", "task_failed": return "/api/v1/tasks"
+            case "queue_status_changed": return "/api/v1/queue/status"
+            default: return nil
+            }
+        }
+    }
+
     /// Whether clients may publish on this stream (custom streams only).
     public var isClientPublishable: Bool { kind == .custom }
 

@@ -4,14 +4,17 @@ public import TaskwireQueue
 
 extension SQLiteTaskStore {
     public func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws {
+        let epoch = try migratedEpoch()
         try await write("insert", onCommit: onCommit) { db in
+            let change = TaskChange.numbered(before: nil, after: task, epoch: epoch)
             do {
-                try db.execute(sql: TaskRow.insertSQL, arguments: StatementArguments(TaskRow.values(task)))
+                try db.execute(sql: TaskRow.insertSQL, arguments: StatementArguments(TaskRow.values(change.after)))
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 // `seq` is generated, so the only unique value a caller chooses is the id.
                 throw TaskQueueError(.conflict, "task \"\(task.id)\" already exists")
             }
-            return ((), [TaskChange(before: nil, after: task)])
+            try TaskRow.insertEvent(of: change, db)
+            return ((), [change])
         }
     }
 
@@ -20,14 +23,15 @@ extension SQLiteTaskStore {
         _ change: @escaping @Sendable (inout TaskRecord) throws -> Void,
         onCommit: @escaping CommitObserver
     ) async throws -> TaskRecord {
-        try await write("update", onCommit: onCommit) { db in
+        let epoch = try migratedEpoch()
+        return try await write("update", onCommit: onCommit) { db in
             guard let (before, seq) = try TaskRow.fetchOne(db, "WHERE id = ?", [id]) else {
                 throw TaskQueueError(.notFound, "no task with id \"\(id)\"")
             }
             var after = before
             try change(&after)
-            try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
-            return (after, [TaskChange(before: before, after: after)])
+            let committed = try Self.write(before: before, after: after, seq: seq, epoch: epoch, db)
+            return (committed.after, [committed])
         }
     }
 
@@ -36,7 +40,8 @@ extension SQLiteTaskStore {
         _ change: @escaping @Sendable (inout TaskRecord) -> Void,
         onCommit: @escaping CommitObserver
     ) async throws -> TaskRecord? {
-        try await write("claim", onCommit: onCommit) { db in
+        let epoch = try migratedEpoch()
+        return try await write("claim", onCommit: onCommit) { db in
             // Served by the index tasks_claim (queue, status, priority DESC, seq).
             let next = try TaskRow.fetchOne(
                 db,
@@ -46,8 +51,8 @@ extension SQLiteTaskStore {
             guard let (before, seq) = next else { return (nil, []) }
             var after = before
             change(&after)
-            try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
-            return (after, [TaskChange(before: before, after: after)])
+            let committed = try Self.write(before: before, after: after, seq: seq, epoch: epoch, db)
+            return (committed.after, [committed])
         }
     }
 
@@ -56,7 +61,8 @@ extension SQLiteTaskStore {
         _ change: @escaping @Sendable (inout TaskRecord) -> Void,
         onCommit: @escaping CommitObserver
     ) async throws -> [TaskRecord] {
-        try await write("expire leases", onCommit: onCommit) { db in
+        let epoch = try migratedEpoch()
+        return try await write("expire leases", onCommit: onCommit) { db in
             // Served by the partial index tasks_running_lease (whose entries end with the rowid,
             // `seq`), which touches only the expired rows: earliest lease first.
             let expired = try TaskRow.fetchAll(
@@ -69,11 +75,18 @@ extension SQLiteTaskStore {
             for (before, seq) in expired {
                 var after = before
                 change(&after)
-                try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(after, seq: seq))
-                changes.append(TaskChange(before: before, after: after))
+                changes.append(try Self.write(before: before, after: after, seq: seq, epoch: epoch, db))
             }
             return (changes.map(\.after), changes)
         }
+    }
+
+    /// Numbers the change's event, and writes the task (row `seq`) and the event.
+    private static func write(before: TaskRecord, after: TaskRecord, seq: Int64, epoch: String, _ db: Database) throws -> TaskChange {
+        let change = TaskChange.numbered(before: before, after: after, epoch: epoch)
+        try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(change.after, seq: seq))
+        try TaskRow.insertEvent(of: change, db)
+        return change
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer and, once it committed,

@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 public import Logging
 import TaskwireHub
 public import TaskwireQueue
@@ -30,6 +31,17 @@ public final class SQLiteTaskStore: TaskStore {
     public let configuration: SQLiteStoreConfiguration
     let pool: DatabasePool
     let logger: Logger
+    private let epoch = Mutex("")
+
+    /// Empty until ``migrate()`` returned.
+    public var eventEpoch: String { epoch.withLock { $0 } }
+
+    /// The event epoch, for writes and event reads: the store must have been migrated.
+    func migratedEpoch() throws -> String {
+        let value = eventEpoch
+        guard !value.isEmpty else { throw TaskQueueError(.unavailable, "the task store is not migrated yet") }
+        return value
+    }
 
     /// Opens (or creates) the database file at `path`. Call ``migrate()`` before use.
     /// - Parameters:
@@ -65,6 +77,11 @@ public final class SQLiteTaskStore: TaskStore {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
             }
+            let stored = try await pool.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM taskwire_meta WHERE key = 'event_epoch'")
+            }
+            guard let stored else { throw TaskQueueError(.unavailable, "the task store has no event epoch") }
+            epoch.withLock { $0 = stored }
         } catch let error as DatabaseError {
             throw storeError(error, operation: "migrate")
         }
@@ -105,6 +122,30 @@ public final class SQLiteTaskStore: TaskStore {
         let page = rows.prefix(limit)
         let next = rows.count > limit ? page.last.map { TaskCursor.encode(Int($0.seq)) } : nil
         return TaskPage(tasks: page.map(\.task), nextCursor: next)
+    }
+
+    public func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
+        let epoch = try migratedEpoch()
+        let after = Int64(clamping: seq)
+        let limit = max(0, limit)
+        return try await read("events") { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT seq, event_type, body, created_at FROM task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [taskID, after, limit]
+            )
+            return rows.map { row in
+                let seq: Int64 = row[0]
+                return TaskEventRecord(
+                    taskID: taskID,
+                    seq: UInt64(seq),
+                    epoch: epoch,
+                    eventType: row[1],
+                    body: row[2],
+                    createdAt: Timestamp(nanosecondsSinceEpoch: row[3])
+                )
+            }
+        }
     }
 
     public func counts() async throws -> QueueCounts {

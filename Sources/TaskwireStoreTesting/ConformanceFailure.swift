@@ -113,3 +113,49 @@ final class Sequencer: Sendable {
         }
     }
 }
+
+/// Values compared without their event numbering (``TaskRecord/eventSeq`` and
+/// ``TaskChange/event``): most checks are about records, and `taskEventsAreNumberedWithEachChange`
+/// checks the numbering on its own.
+protocol IgnoringEventNumbers {
+    var ignoringEventNumbers: Self { get }
+}
+
+extension TaskRecord: IgnoringEventNumbers {
+    var ignoringEventNumbers: TaskRecord {
+        var copy = self
+        copy.eventSeq = 0
+        return copy
+    }
+}
+
+extension TaskChange: IgnoringEventNumbers {
+    var ignoringEventNumbers: TaskChange {
+        TaskChange(before: before?.ignoringEventNumbers, after: after.ignoringEventNumbers, event: nil)
+    }
+}
+
+extension TaskPage: IgnoringEventNumbers {
+    var ignoringEventNumbers: TaskPage { TaskPage(tasks: tasks.ignoringEventNumbers, nextCursor: nextCursor) }
+}
+
+extension Optional: IgnoringEventNumbers where Wrapped: IgnoringEventNumbers {
+    var ignoringEventNumbers: Self { map(\.ignoringEventNumbers) }
+}
+
+extension Array: IgnoringEventNumbers where Element: IgnoringEventNumbers {
+    var ignoringEventNumbers: Self { map(\.ignoringEventNumbers) }
+}
+
+/// Throws unless `actual` equals `expected`, their event numbering left aside.
+func expectEqual<T: Equatable & IgnoringEventNumbers>(
+    _ actual: T,
+    _ expected: T,
+    _ what: @autoclosure () -> String,
+    fileID: String = #fileID,
+    line: Int = #line
+) throws {
+    if actual.ignoringEventNumbers != expected.ignoringEventNumbers {
+        throw ConformanceFailure("\(what()): expected \(expected), got \(actual)", fileID: fileID, line: line)
+    }
+}

@@ -147,8 +147,18 @@ extension TaskStoreConformance {
         let page1 = try await store.list(TaskListQuery(limit: 6))
         let page2Before = try await store.list(TaskListQuery(limit: 6, cursor: page1.nextCursor))
 
+        let epochBefore = store.eventEpoch
+        let historyBefore = try await store.events(taskID: running?.id ?? "", after: 0, limit: 100)
+
         let reopened = try await reopen(store)
         try await reopened.migrate()
+        try expectEqual(reopened.eventEpoch, epochBefore, "the event epoch after reopening")
+        try expectEqual(
+            try await reopened.events(taskID: running?.id ?? "", after: 0, limit: 100),
+            historyBefore,
+            "a task's event history after reopening"
+        )
+        try expectEqual(historyBefore.map(\.seq), [1, 2, 3], "the history of a task created, claimed and completed")
         try expectEqual(try await allTasks(of: reopened), tasksBefore, "tasks after reopening")
         try expectEqual(try await reopened.counts(), countsBefore, "counts after reopening")
         try expectEqual(try await reopened.list(TaskListQuery(limit: 6, cursor: page1.nextCursor)), page2Before, "a page from a cursor made before reopening")

@@ -62,6 +62,7 @@ public struct TaskStoreConformance: Sendable {
             Check("claimOrderIsPriorityThenAge") { try await $0.claimOrderIsPriorityThenAge() },
             Check("claimWithNothingPendingIsNil") { try await $0.claimWithNothingPendingIsNil() },
             Check("expireLeasesTouchesOnlyExpiredRunningTasks") { try await $0.expireLeasesTouchesOnlyExpiredRunningTasks() },
+            Check("taskEventsAreNumberedWithEachChange") { try await $0.taskEventsAreNumberedWithEachChange() },
             Check("countsAreExact") { try await $0.countsAreExact() },
             Check("concurrentClaimersGetEachTaskOnce") { try await $0.concurrentClaimersGetEachTaskOnce() },
             Check("everythingSurvivesReopen", requiresReopen: true) { try await $0.everythingSurvivesReopen() },

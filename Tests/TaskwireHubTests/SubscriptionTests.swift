@@ -165,8 +165,11 @@ import TaskwireTesting
         let since = #"{"news":{"seq":2,"epoch":""# + position.epoch + #""},"sport":{"seq":0,"epoch":"stale"}}"#
         fixture.send(#"{"type":"subscribe","id":1,"event_types":["news","sport"],"since":"# + since + "}", from: peer)
         let ack = try #require(peer.transport.take().first)
-        #expect(ack.memberNames == ["id", "recovered", "subscriptions", "type"])
+        #expect(ack.memberNames == ["id", "recovered", "resync", "subscriptions", "type"])
         #expect(ack["recovered"] == .object(["news": .bool(true), "sport": .bool(false)]))
+        // Only the stream not recovered is listed, with where it stands (no snapshot: custom).
+        let sport = fixture.hub.position(of: try stream("sport"))
+        #expect(ack["resync"] == .object(["sport": .object(["seq": .number("0"), "epoch": .string(sport.epoch)])]))
         try fixture.publish("3", to: "news")
         #expect(peer.transport.take().map { $0.int("seq") } == [3])
     }

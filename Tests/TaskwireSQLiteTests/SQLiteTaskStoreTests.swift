@@ -19,8 +19,9 @@ import TaskwireStoreTesting
     @Test func migratingTwiceIsHarmlessAndKeepsTheData() async throws {
         try await TemporaryDirectory.with { directory in
             let store = try await SQLiteTaskStore.migrated(in: directory)
-            let task = TaskStoreConformance.makeTask("kept")
+            var task = TaskStoreConformance.makeTask("kept")
             try await store.insert(task, onCommit: { _ in })
+            task.eventSeq = 1  // its task_created event
             try await store.migrate()
             try await store.migrate()
             #expect(try await store.task(id: "kept") == task)
@@ -33,13 +34,13 @@ import TaskwireStoreTesting
             let applied = try await inspector(reopened).read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(applied == ["v1_tasks"])
+            #expect(applied == ["v1_tasks", "v2_task_events"])
             let objects = try await inspector(reopened).read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
             }
             #expect(objects == [
-                "grdb_migrations", "queue_counts", "tasks", "tasks_claim", "tasks_count_delete", "tasks_count_insert",
-                "tasks_count_update", "tasks_queue_seq", "tasks_running_lease", "tasks_status_seq",
+                "grdb_migrations", "queue_counts", "task_events", "tasks", "tasks_claim", "tasks_count_delete", "tasks_count_insert",
+                "tasks_count_update", "tasks_queue_seq", "tasks_running_lease", "tasks_status_seq", "taskwire_meta",
             ])
         }
     }
@@ -66,7 +67,9 @@ import TaskwireStoreTesting
         try await TemporaryDirectory.with { directory in
             let store = try await SQLiteTaskStore.migrated(in: directory)
             let tasks = TaskStatus.allCases.enumerated().map { i, status in
-                TaskStoreConformance.makeTask("r\(i)", queue: "q\(i % 2)", priority: i, status: status, offset: i)
+                var task = TaskStoreConformance.makeTask("r\(i)", queue: "q\(i % 2)", priority: i, status: status, offset: i)
+                task.eventSeq = 1  // as stored: with its task_created event
+                return task
             }
             for task in tasks { try await store.insert(task, onCommit: { _ in }) }
             let counts = try await store.counts()

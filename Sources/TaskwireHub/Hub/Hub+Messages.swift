@@ -27,35 +27,7 @@ extension Hub {
     public func handle(_ message: ClientMessage, from client: HubClient) {
         switch message {
         case .subscribe(let id, let names, let since):
-            let streams: [StreamName]
-            do throws(TaskwireError) {
-                streams = try validate(names, id: id)
-                for name in since.keys where !names.contains(name) {
-                    throw TaskwireError(.badMessage, "field 'since' names \"\(name)\", which is not in 'event_types'", requestID: id)
-                }
-                let outcome = try subscribe(client, to: streams, since: since)
-                if let id {
-                    send(
-                        ServerMessage.ack(id: id) { b in
-                            b.writeStaticString(#","subscriptions":"#)
-                            b.writeJSONStringArray(outcome.subscriptions)
-                            if !since.isEmpty {
-                                b.writeStaticString(#","recovered":{"#)
-                                for (i, name) in outcome.recovered.keys.sorted().enumerated() {
-                                    if i > 0 { b.writeStaticString(",") }
-                                    b.writeJSONString(name)
-                                    b.writeStaticString(outcome.recovered[name]! ? ":true" : ":false")
-                                }
-                                b.writeStaticString("}")
-                            }
-                        },
-                        to: client
-                    )
-                }
-                replay(outcome.replay, to: client)
-            } catch {
-                reject(error.withRequestID(id), from: client)
-            }
+            handleSubscribe(id: id, names: names, since: since, from: client)
 
         case .unsubscribe(let id, let names):
             do throws(TaskwireError) {
@@ -161,12 +133,6 @@ extension Hub {
         }
     }
 
-    /// Whether a client that saw `position` of the stream read from `key` missed nothing since.
-    func canResume(_ name: String, key: String, from position: StreamPosition) -> Bool {
-        let (seq, epoch) = streams.position(key, now: clock.now())
-        return epoch == position.epoch && seq == position.seq
-    }
-
     /// Queues recovered events for a connection, after what is already queued and before any
     /// live event (the shard sends a connection's direct messages first). Replays may go past the
     /// outbound bound: they are bounded by the history size.
@@ -177,7 +143,7 @@ extension Hub {
         client.shard.pumpReady()
     }
 
-    private func validate(_ names: [String], id: RequestID?) throws(TaskwireError) -> [StreamName] {
+    func validate(_ names: [String], id: RequestID?) throws(TaskwireError) -> [StreamName] {
         guard !names.isEmpty else {
             throw TaskwireError(.badMessage, "field 'event_types' must name at least one stream", requestID: id)
         }

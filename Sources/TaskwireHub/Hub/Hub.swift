@@ -298,6 +298,30 @@ public final class Hub: Sendable {
         publish(body, key: stream.rawValue, eventType: stream.rawValue, coalescingKey: coalescingKey, onDelivered: onDelivered)
     }
 
+    /// Publishes an event of a stream numbered by the ``StreamArchive``: the event is the one at
+    /// `position` (the archive's seq and epoch) instead of the next the hub would number. An event
+    /// at or before the stream's current position in the same epoch is ignored (reaching nobody);
+    /// a gap or a new epoch starts the hub's history of the stream again from `position`.
+    /// - Returns: the stream's seq afterwards.
+    @discardableResult
+    public func publish(
+        _ body: ByteBuffer,
+        to stream: StreamName,
+        at position: StreamPosition,
+        coalescingKey: String? = nil,
+        onDelivered: (@Sendable (Int) -> Void)? = nil
+    ) -> UInt64 {
+        publish(body, key: stream.rawValue, eventType: stream.rawValue, at: position, coalescingKey: coalescingKey, onDelivered: onDelivered)
+    }
+
+    /// The archive of the streams the hub does not number itself (task streams: the task
+    /// store). Set it before serving; a subscription with `since` that the hub's history cannot
+    /// serve is then served from it.
+    public var archive: (any StreamArchive)? {
+        get { streams.archive }
+        set { streams.archive = newValue }
+    }
+
     /// Publishes a notification to the `user_notification` subscribers whose connection belongs
     /// to `userID`; they are numbered per user. Returns without waiting.
     @discardableResult
@@ -332,13 +356,18 @@ public final class Hub: Sendable {
         _ body: ByteBuffer,
         key: String,
         eventType: String,
+        at position: StreamPosition? = nil,
         coalescingKey: String? = nil,
         onDelivered: (@Sendable (Int) -> Void)?
     ) -> UInt64 {
         metrics.published()
         let now = clock.now()
         return streams.stripe(for: key).entries.withLock { entries in
-            if entries[key] == nil { entries[key] = StreamTable.Entry(epoch: streams.newEpoch(), lastActivity: now) }
+            if entries[key] == nil { entries[key] = streams.makeEntry(key, now: now) }
+            if let position, !entries[key]!.advance(to: position) {
+                onDelivered?(0)
+                return entries[key]!.seq
+            }
             // Mutated in place: a copy of the entry would copy its whole history on the append.
             let (seq, message, mask) = number(&entries[key]!, body: body, eventType: eventType, coalescingKey: coalescingKey, now: now)
             guard mask != 0 else {
@@ -380,83 +409,6 @@ public final class Hub: Sendable {
     public func position(of stream: StreamName) -> StreamPosition {
         let (seq, epoch) = streams.position(stream.rawValue, now: clock.now())
         return StreamPosition(seq: seq, epoch: epoch)
-    }
-
-    // MARK: - Subscriptions
-
-    /// Subscribes a connection to streams (the seed's `subscribe`): idempotent, all or nothing.
-    /// Call on the connection's executor.
-    /// - Returns: all of the connection's subscriptions afterwards, sorted.
-    /// - Throws: `forbidden` when the subscriptions would pass the per-connection limit.
-    @discardableResult
-    public func subscribe(_ client: HubClient, to streams: [StreamName]) throws(TaskwireError) -> [String] {
-        try subscribe(client, to: streams, since: [:]).subscriptions
-    }
-
-    /// What a subscription request did.
-    struct SubscribeOutcome {
-        /// All of the connection's subscriptions afterwards, sorted.
-        var subscriptions: [String]
-        /// For each stream named in `since`: whether everything after that position will be delivered.
-        var recovered: [String: Bool]
-        /// The missed events to send (after the ack, before live events), stream by stream.
-        var replay: [OutboundMessage]
-    }
-
-    /// Subscribes, recovering the streams named in `since` from the hub's history.
-    func subscribe(
-        _ client: HubClient,
-        to streams: [StreamName],
-        since: [String: StreamPosition]
-    ) throws(TaskwireError) -> SubscribeOutcome {
-        var added: [String: StreamName] = [:]
-        for stream in streams where client.subscriptions[stream.rawValue] == nil { added[stream.rawValue] = stream }
-        guard client.subscriptions.count + added.count <= configuration.maxSubscriptionsPerConnection else {
-            throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
-        }
-        var recovered: [String: Bool] = [:]
-        var replay: [OutboundMessage] = []
-        for name in added.keys.sorted() {
-            let stream = added[name]!
-            let key = logKey(for: stream, of: client)
-            let missed = client.shard.addSubscription(client, name: name, key: key, since: since[name])
-            if since[name] != nil {
-                recovered[name] = missed != nil
-                replay += missed ?? []
-            }
-        }
-        for (name, position) in since where recovered[name] == nil {
-            // Already subscribed: nothing to replay; say whether nothing was missed.
-            recovered[name] = canResume(name, key: streamKey(name, of: client), from: position)
-        }
-        for ok in recovered.values { metrics.recovery(ok: ok) }
-        if !added.isEmpty {
-            logger.trace("subscribed", metadata: ["tw.client.id": "\(client.id)", "tw.stream": "\(added.keys.sorted())"])
-        }
-        return SubscribeOutcome(subscriptions: client.subscribedStreams, recovered: recovered, replay: replay)
-    }
-
-    /// Removes subscriptions (the seed's `unsubscribe`); idempotent. Call on the connection's executor.
-    /// - Returns: all of the connection's subscriptions afterwards, sorted.
-    @discardableResult
-    public func unsubscribe(_ client: HubClient, from streams: [StreamName]) -> [String] {
-        for stream in streams { client.shard.removeSubscription(client, name: stream.rawValue) }
-        return client.subscribedStreams
-    }
-
-    /// Subscribes a connection given by id, from any context.
-    public func subscribe(clientID: String, to streams: [StreamName]) async throws(TaskwireError) -> [String] {
-        let client = try lookUp(clientID)
-        let result: Result<[String], TaskwireError> = await run(on: client.shard) {
-            Result { () throws(TaskwireError) -> [String] in try self.subscribe(client, to: streams) }
-        }
-        return try result.get()
-    }
-
-    /// Unsubscribes a connection given by id, from any context.
-    public func unsubscribe(clientID: String, from streams: [StreamName]) async throws(TaskwireError) -> [String] {
-        let client = try lookUp(clientID)
-        return await run(on: client.shard) { self.unsubscribe(client, from: streams) }
     }
 
     // MARK: - Helpers

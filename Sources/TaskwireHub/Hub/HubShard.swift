@@ -102,7 +102,7 @@ final class HubShard: @unchecked Sendable {
                 && (sub.client.state == .connected || sub.client.state == .connecting)
             {
                 reached += 1
-                if !sub.isPending {
+                if !sub.isPending && !sub.isHeld {
                     sub.isPending = true
                     sub.client.pending.append(sub)
                     schedule(sub.client)
@@ -205,13 +205,21 @@ final class HubShard: @unchecked Sendable {
     /// Subscribes a client to the stream `name`, read from the log `key` (the same, except for
     /// streams scoped to the connection's user); the subscription sees events numbered after now.
     ///
-    /// - Returns: with `since`, the events after it to replay before live ones, or nil when
-    ///   they cannot all be recovered.
+    /// - Returns: nil when the client is already subscribed; else the new subscription, the
+    ///   stream's position when it began (live events are those after it), and with `since` the
+    ///   events after `since` to replay before live ones (nil when the hub's history cannot
+    ///   recover them all).
     @discardableResult
-    func addSubscription(_ client: HubClient, name: String, key: String, since: StreamPosition? = nil) -> [OutboundMessage]? {
+    func addSubscription(
+        _ client: HubClient,
+        name: String,
+        key: String,
+        since: StreamPosition? = nil
+    ) -> (subscription: Subscription, position: StreamPosition, replay: [OutboundMessage]?)? {
         guard client.subscriptions[name] == nil else { return nil }
         let now = hub.clock.now()
-        let (seq, replay) = hub.streams.attach(key, shard: index, since: since, now: now)
+        let (position, replay) = hub.streams.attach(key, shard: index, since: since, now: now)
+        let seq = position.seq
         let log: StreamLog
         if let existing = logs[key] {
             log = existing
@@ -222,7 +230,19 @@ final class HubShard: @unchecked Sendable {
         let sub = Subscription(client: client, log: log, cursor: max(seq, log.lastSeq), listIndex: log.subscribers.count)
         log.subscribers.append(sub)
         client.subscriptions[name] = sub
-        return replay
+        return (sub, position, replay)
+    }
+
+    /// Ends the hold of a subscription whose recovered events were read from the archive (or
+    /// could not be): it skips what the replay covered, up to `coveredSeq`, and sends the rest.
+    func release(_ sub: Subscription, coveredSeq: UInt64) {
+        sub.isHeld = false
+        sub.cursor = max(sub.cursor, coveredSeq)
+        if sub.hasUnsent && !sub.isPending {
+            sub.isPending = true
+            sub.client.pending.append(sub)
+            schedule(sub.client)
+        }
     }
 
     /// Removes a client's subscription to the stream `name`, if it has one.

@@ -39,9 +39,10 @@ final class StreamLog {
     /// Appends the message with `seq`; older seqs (already covered) are ignored.
     /// - Returns: whether it was appended.
     func append(_ message: OutboundMessage, seq: UInt64, maxMessages: Int, maxBytes: Int) -> Bool {
-        guard seq == lastSeq &+ 1 else {
+        if seq != lastSeq &+ 1 {
             // Events numbered before this log started (still in the inbox) are not for it.
-            return false
+            guard seq > lastSeq else { return false }
+            rebase(at: seq)
         }
         messages.append(message)
         superseded.append(false)
@@ -75,6 +76,25 @@ final class StreamLog {
         while !messages.isEmpty, firstSeq <= minCursor { dropFirst() }
     }
 
+    /// Makes `seq` the next seq of the log, after a jump in the stream's numbering (an archived
+    /// stream whose earlier events this hub never saw). Subscribers sent everything so far just
+    /// move on; one that was still behind cannot be given what it missed and becomes behind.
+    private func rebase(at seq: UInt64) {
+        let caughtUp = lastSeq
+        var someoneBehind = false
+        for sub in subscribers {
+            if sub.cursor >= caughtUp {
+                sub.cursor = max(sub.cursor, seq &- 1)
+            } else {
+                someoneBehind = true
+            }
+        }
+        while !messages.isEmpty { dropFirst() }
+        lastSeqForKey.removeAll()
+        firstSeq = seq
+        if someoneBehind { lastEssentialDroppedSeq = seq &- 1 }
+    }
+
     private func dropFirst() {
         let dropped = messages.removeFirst()
         if !superseded.removeFirst() { lastEssentialDroppedSeq = firstSeq }
@@ -96,6 +116,9 @@ final class Subscription {
     var listIndex: Int
     /// Whether it sits in the client's list of subscriptions with unsent messages.
     var isPending = false
+    /// Whether sending is on hold while recovered events are read from the archive: the log
+    /// keeps what arrives meanwhile, and `cursor` then moves past what the replay covered.
+    var isHeld = false
 
     init(client: HubClient, log: StreamLog, cursor: UInt64, listIndex: Int) {
         self.client = client

@@ -23,6 +23,20 @@ final class StreamTable: Sendable {
             while let first = history.first, first.time < horizon { history.removeFirst() }
         }
 
+        /// Moves the numbering to `position` (the position of the event about to be appended,
+        /// from the stream's archive). - Returns: false when `position` is not after the current
+        /// one in the same epoch (a stale or repeated event, to be ignored).
+        mutating func advance(to position: StreamPosition) -> Bool {
+            if position.epoch == epoch && position.seq == seq &+ 1 { return true }
+            if position.epoch == epoch && position.seq <= seq { return false }
+            // A gap (the hub did not see the events in between) or a new epoch: the history
+            // would no longer be contiguous, so it starts again here.
+            epoch = position.epoch
+            seq = position.seq &- 1
+            history.removeAll()
+            return true
+        }
+
         /// The events after `position`, when the history still reaches back to it in the same epoch.
         func events(after position: StreamPosition) -> [OutboundMessage]? {
             guard position.epoch == epoch, position.seq <= seq else { return nil }
@@ -39,6 +53,13 @@ final class StreamTable: Sendable {
     private let stripes: [Stripe]
     private let hubEpoch: String
     private let generation = Atomic<UInt64>(0)
+    private let archiveBox = Mutex<(any StreamArchive)?>(nil)
+
+    /// The archive of streams the hub does not number itself, if any.
+    var archive: (any StreamArchive)? {
+        get { archiveBox.withLock { $0 } }
+        set { archiveBox.withLock { $0 = newValue } }
+    }
 
     init(hubEpoch: String, stripeCount: Int = 16) {
         self.hubEpoch = hubEpoch
@@ -58,7 +79,22 @@ final class StreamTable: Sendable {
         return hubEpoch + "." + String(g, radix: 36)
     }
 
-    /// Marks shard `shard` as having subscribers of `key`; returns the stream's current seq and,
+    /// The entry of a stream seen for the first time: in the archive's epoch when the archive
+    /// numbers the stream (its seq is then set by the first publish), else in a new epoch.
+    func makeEntry(_ key: String, now: Timestamp) -> Entry {
+        if let archive, let stream = try? StreamName(validating: key), let epoch = archive.epoch(of: stream) {
+            return Entry(epoch: epoch, lastActivity: now)
+        }
+        return Entry(epoch: newEpoch(), lastActivity: now)
+    }
+
+    /// The archive's epoch for the stream read from `key`, when the archive numbers it.
+    func archiveEpoch(_ key: String) -> String? {
+        guard let archive, let stream = try? StreamName(validating: key) else { return nil }
+        return archive.epoch(of: stream)
+    }
+
+    /// Marks shard `shard` as having subscribers of `key`; returns the stream's current position and,
     /// when `since` is given, the events after it (nil when they cannot all be recovered).
     ///
     /// Both happen under the stream's lock, so the replay and the live events that follow it
@@ -68,14 +104,14 @@ final class StreamTable: Sendable {
         shard: Int,
         since: StreamPosition?,
         now: Timestamp
-    ) -> (seq: UInt64, replay: [OutboundMessage]?) {
+    ) -> (position: StreamPosition, replay: [OutboundMessage]?) {
         stripe(for: key).entries.withLock { entries in
-            if entries[key] == nil { entries[key] = Entry(epoch: newEpoch(), lastActivity: now) }
+            if entries[key] == nil { entries[key] = makeEntry(key, now: now) }
             // In place, so that the history is not copied.
             entries[key]!.shardMask |= (1 << UInt64(shard))
             entries[key]!.lastActivity = now
             let entry = entries[key]!
-            return (entry.seq, since.flatMap { entry.events(after: $0) })
+            return (StreamPosition(seq: entry.seq, epoch: entry.epoch), since.flatMap { entry.events(after: $0) })
         }
     }
 
@@ -92,7 +128,7 @@ final class StreamTable: Sendable {
     func position(_ key: String, now: Timestamp) -> (seq: UInt64, epoch: String) {
         stripe(for: key).entries.withLock { entries in
             if let entry = entries[key] { return (entry.seq, entry.epoch) }
-            let entry = Entry(epoch: newEpoch(), lastActivity: now)
+            let entry = makeEntry(key, now: now)
             entries[key] = entry
             return (entry.seq, entry.epoch)
         }

@@ -22,6 +22,9 @@ public struct TaskRecord: Sendable, Equatable {
     public var error: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// How many events the task has had: the `seq` of its last event on `task:<id>` (0 before the
+    /// store first wrote it). Set by the store, see ``TaskChange/numbered(before:after:epoch:)``.
+    public var eventSeq: UInt64
 
     public init(
         id: String,
@@ -39,7 +42,8 @@ public struct TaskRecord: Sendable, Equatable {
         result: String? = nil,
         error: String? = nil,
         createdAt: Timestamp,
-        updatedAt: Timestamp
+        updatedAt: Timestamp,
+        eventSeq: UInt64 = 0
     ) {
         self.id = id
         self.queue = queue
@@ -57,6 +61,7 @@ public struct TaskRecord: Sendable, Equatable {
         self.error = error
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.eventSeq = eventSeq
     }
 }
 

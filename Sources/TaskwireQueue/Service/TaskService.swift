@@ -16,7 +16,10 @@ public final class TaskService: Sendable {
     /// Publishes `queue_status_changed` after changes, coalesced; run it as a service.
     public let statusPublisher: QueueStatusPublisher
 
+    /// Creates the service, and makes `store` the hub's ``StreamArchive`` of task streams
+    /// (``TaskStoreArchive``), so that `task:<id>` is numbered by the store and recovered from it.
     public init(store: any TaskStore, hub: Hub, configuration: QueueConfiguration = QueueConfiguration()) {
+        hub.archive = TaskStoreArchive(store: store)
         self.store = store
         self.hub = hub
         self.configuration = configuration

@@ -8,25 +8,44 @@ public final class InMemoryTaskStore: TaskStore {
         /// Insertion order: `order[i]` is the id of the task with sequence number `i + 1`.
         var order: [String] = []
         var sequence: [String: Int] = [:]
+        var events: [String: [TaskEventRecord]] = [:]
+
+        /// Numbers the change's event, stores the task and the event, and returns the change.
+        mutating func write(before: TaskRecord?, after: TaskRecord, epoch: String) -> TaskChange {
+            let change = TaskChange.numbered(before: before, after: after, epoch: epoch)
+            tasks[change.after.id] = change.after
+            if let event = change.event { events[event.taskID, default: []].append(event) }
+            return change
+        }
     }
     private let state = Mutex(State())
+    public let eventEpoch: String
 
-    public init() {}
+    /// - Parameter eventEpoch: the epoch of its task events (by default a new random one).
+    public init(eventEpoch: String = "m" + String(UInt64.random(in: 1..<UInt64.max), radix: 36)) {
+        self.eventEpoch = eventEpoch
+    }
 
     public func migrate() async throws {}
 
     public func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws {
         try state.withLock { state in
             guard state.tasks[task.id] == nil else { throw TaskQueueError(.conflict, "task \"\(task.id)\" already exists") }
-            state.tasks[task.id] = task
+            let change = state.write(before: nil, after: task, epoch: eventEpoch)
             state.order.append(task.id)
             state.sequence[task.id] = state.order.count
-            onCommit([TaskChange(before: nil, after: task)])
+            onCommit([change])
         }
     }
 
     public func task(id: String) async throws -> TaskRecord? {
         state.withLock { $0.tasks[id] }
+    }
+
+    public func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
+        state.withLock { state in
+            Array((state.events[taskID] ?? []).lazy.filter { $0.seq > seq }.prefix(max(0, limit)))
+        }
     }
 
     public func list(_ query: TaskListQuery) async throws -> TaskPage {
@@ -64,9 +83,9 @@ public final class InMemoryTaskStore: TaskStore {
             guard let before = state.tasks[id] else { throw TaskQueueError.notFound(id) }
             var after = before
             try change(&after)
-            state.tasks[id] = after
-            onCommit([TaskChange(before: before, after: after)])
-            return after
+            let committed = state.write(before: before, after: after, epoch: eventEpoch)
+            onCommit([committed])
+            return committed.after
         }
     }
 
@@ -86,9 +105,9 @@ public final class InMemoryTaskStore: TaskStore {
             guard let before = best?.task else { return nil }
             var after = before
             change(&after)
-            state.tasks[after.id] = after
-            onCommit([TaskChange(before: before, after: after)])
-            return after
+            let committed = state.write(before: before, after: after, epoch: eventEpoch)
+            onCommit([committed])
+            return committed.after
         }
     }
 
@@ -104,8 +123,7 @@ public final class InMemoryTaskStore: TaskStore {
                 guard before.status == .running, let lease = before.leaseExpiresAt, lease <= now else { continue }
                 var after = before
                 change(&after)
-                state.tasks[id] = after
-                changes.append(TaskChange(before: before, after: after))
+                changes.append(state.write(before: before, after: after, epoch: eventEpoch))
             }
             if !changes.isEmpty { onCommit(changes) }
             return changes.map(\.after)

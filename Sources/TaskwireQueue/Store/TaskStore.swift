@@ -6,6 +6,9 @@ public import TaskwireHub
 /// rules of each transition to ``TaskTransitions``, so every backend behaves the same. Every
 /// method that writes is durable once it returns.
 ///
+/// Each write also numbers the change's event and appends it to the task's history (see
+/// ``TaskChange/numbered(before:after:epoch:)``), in the same transaction.
+///
 /// Each write reports what it changed through `onCommit`, after the commit and before the
 /// method returns. A store calls these reports one at a time, in commit order, so events
 /// derived from them (``TaskEvents``) reach subscribers in the order the changes happened.
@@ -49,6 +52,14 @@ public protocol TaskStore: Sendable {
         onCommit: @escaping CommitObserver
     ) async throws -> [TaskRecord]
 
+    /// The epoch in which this store numbers task events: made once per database, at the first
+    /// ``migrate()``, and the same ever after. Read it only after ``migrate()`` returned.
+    var eventEpoch: String { get }
+
+    /// The events of task `id` numbered after `seq`, oldest first, at most `limit` of them
+    /// (empty for an unknown task).
+    func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord]
+
     /// Task counts by status, over all queues and per queue.
     func counts() async throws -> QueueCounts
 
@@ -59,14 +70,19 @@ public protocol TaskStore: Sendable {
 /// Receives the changes of one commit, in order.
 public typealias CommitObserver = @Sendable ([TaskChange]) -> Void
 
-/// One task's change in a commit: what it was (nil when created) and what it is now.
+/// One task's change in a commit: what it was (nil when created) and what it is now, and the
+/// event the store recorded for it (see ``numbered(before:after:epoch:)``).
 public struct TaskChange: Sendable, Equatable {
     public var before: TaskRecord?
     public var after: TaskRecord
+    /// The event written to the task's history in the same transaction; nil when the change is
+    /// not worth one (a lease renewal).
+    public var event: TaskEventRecord?
 
-    public init(before: TaskRecord?, after: TaskRecord) {
+    public init(before: TaskRecord?, after: TaskRecord, event: TaskEventRecord? = nil) {
         self.before = before
         self.after = after
+        self.event = event
     }
 }
 

@@ -7,20 +7,20 @@ enum TaskRow {
     /// The columns read for a task, `seq` last; ``decode(_:)`` reads them by position.
     static let columns = """
         id, queue, name, payload, priority, status, progress, message, attempts, max_attempts, \
-        worker_id, lease_expires_at, result, error, created_at, updated_at, seq
+        worker_id, lease_expires_at, result, error, created_at, updated_at, event_seq, seq
         """
 
     static let insertSQL = """
         INSERT INTO tasks (id, queue, name, payload, priority, status, progress, message, attempts, max_attempts, \
-        worker_id, lease_expires_at, result, error, created_at, updated_at) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        worker_id, lease_expires_at, result, error, created_at, updated_at, event_seq) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Rewrites every field of the row whose `seq` is the last argument.
     static let updateSQL = """
         UPDATE tasks SET id = ?, queue = ?, name = ?, payload = ?, priority = ?, status = ?, progress = ?, \
         message = ?, attempts = ?, max_attempts = ?, worker_id = ?, lease_expires_at = ?, result = ?, error = ?, \
-        created_at = ?, updated_at = ? WHERE seq = ?
+        created_at = ?, updated_at = ?, event_seq = ? WHERE seq = ?
         """
 
     /// The values of `task` in the order of ``insertSQL``.
@@ -42,6 +42,7 @@ enum TaskRow {
             task.error,
             task.createdAt.nanosecondsSinceEpoch,
             task.updatedAt.nanosecondsSinceEpoch,
+            Int64(task.eventSeq),
         ]
     }
 
@@ -57,6 +58,7 @@ enum TaskRow {
             throw TaskQueueError(.unavailable, "stored task has an unknown status")
         }
         let lease: Int64? = row[11]
+        let eventSeq: Int64 = row[16]
         let task = TaskRecord(
             id: row[0],
             queue: row[1],
@@ -73,9 +75,19 @@ enum TaskRow {
             result: row[12],
             error: row[13],
             createdAt: Timestamp(nanosecondsSinceEpoch: row[14]),
-            updatedAt: Timestamp(nanosecondsSinceEpoch: row[15])
+            updatedAt: Timestamp(nanosecondsSinceEpoch: row[15]),
+            eventSeq: UInt64(max(0, eventSeq))
         )
-        return (task, row[16])
+        return (task, row[17])
+    }
+
+    /// Writes the change's event (if any) to `task_events`.
+    static func insertEvent(of change: TaskChange, _ db: Database) throws {
+        guard let event = change.event else { return }
+        try db.execute(
+            sql: "INSERT INTO task_events (task_id, seq, event_type, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [event.taskID, Int64(event.seq), event.eventType, event.body, event.createdAt.nanosecondsSinceEpoch]
+        )
     }
 
     /// Every task matching `sql` (a `WHERE`/`ORDER BY` tail after `FROM tasks`).

@@ -10,6 +10,7 @@ enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1_tasks", migrate: createTasks)
+        migrator.registerMigration("v2_task_events", migrate: createTaskEvents)
         return migrator
     }
 
@@ -80,6 +81,35 @@ enum SQLiteMigrations {
                     INSERT INTO queue_counts (queue, status, count) VALUES (NEW.queue, NEW.status, 1)
                         ON CONFLICT (queue, status) DO UPDATE SET count = count + 1;
                 END;
+                """
+        )
+    }
+
+    /// Each task's event history (`task_events`), its count in `tasks.event_seq`, and the
+    /// database's event epoch in `taskwire_meta`.
+    ///
+    /// The epoch is made here, once per database, so event numbers stay valid across restarts.
+    /// Tasks written before this migration start their history at their next event.
+    private static func createTaskEvents(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE tasks ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+
+                CREATE TABLE task_events (
+                    task_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq > 0),
+                    event_type TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (task_id, seq)
+                ) STRICT, WITHOUT ROWID;
+
+                CREATE TABLE taskwire_meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+
+                INSERT INTO taskwire_meta (key, value) VALUES ('event_epoch', 's' || lower(hex(randomblob(8))));
                 """
         )
     }

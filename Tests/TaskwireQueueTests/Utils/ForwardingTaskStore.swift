@@ -33,6 +33,10 @@ class ForwardingTaskStore: TaskStore, @unchecked Sendable {
     ) async throws -> [TaskRecord] {
         try await base.expireLeases(now: now, change, onCommit: onCommit)
     }
+    var eventEpoch: String { base.eventEpoch }
+    func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
+        try await base.events(taskID: taskID, after: seq, limit: limit)
+    }
     func counts() async throws -> QueueCounts { try await base.counts() }
     func checkHealth() async throws {}
 }

@@ -141,6 +141,8 @@ struct UnreachableTaskStore: TaskStore {
         _ change: @escaping @Sendable (inout TaskRecord) -> Void,
         onCommit: @escaping CommitObserver
     ) async throws -> [TaskRecord] { throw error }
+    var eventEpoch: String { "unreachable" }
+    func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] { throw error }
     func counts() async throws -> QueueCounts { throw error }
     func checkHealth() async throws { throw error }
 }

@@ -67,15 +67,19 @@ import TaskwireTesting
         #expect(peer.transport.take().map(\.messageType) == ["pong", "custom"])
     }
 
-    @Test func overTheBoundTheHeartbeatClosesWith4003() async throws {
+    @Test func thePublishThatPassesTheBoundClosesWith4003() async throws {
         let fixture = HubFixture { $0.outboundQueueMessages = 4 }
         let peer = try fixture.connected(subscriptions: ["news"])
+        let reader = try fixture.connected(shard: 1, subscriptions: ["news"])
         peer.transport.isWritable = false
-        for i in 1...5 { try fixture.publish("\(i)", to: "news") }
-        #expect(peer.transport.closeCode == nil)
+        for i in 1...4 { try fixture.publish("\(i)", to: "news") }
+        #expect(peer.transport.closeCode == nil, "at the bound, not past it")
+        try fixture.publish("5", to: "news")
+        #expect(peer.transport.closeCode == .slowConsumer)
+        #expect(reader.transport.take().compactMap { $0.int("seq") } == [1, 2, 3, 4, 5])
+        #expect(reader.transport.closeCode == nil)
 
         #expect(await fixture.hub.heartbeat() == [])
-        #expect(peer.transport.closeCode == .slowConsumer)
         #expect(peer.client.currentState == .disconnecting)
         #expect(peer.transport.messages.isEmpty)
         #expect(fixture.hub.metricsSnapshot().slowConsumerDisconnects == 1)

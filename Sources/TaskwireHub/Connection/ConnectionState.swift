@@ -11,3 +11,8 @@ public enum ConnectionState: String, Sendable, Hashable {
     /// Failed.
     case error
 }
+
+extension ConnectionState {
+    /// Whether messages are still sent to a connection in this state.
+    var receivesMessages: Bool { self == .connected || self == .connecting }
+}

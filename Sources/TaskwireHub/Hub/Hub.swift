@@ -209,7 +209,7 @@ public final class Hub: Sendable {
 
     /// Starts closing a connection with `code`. Call on the connection's executor.
     public func close(_ client: HubClient, code: CloseCode, reason: String) {
-        guard client.state == .connected || client.state == .connecting else { return }
+        guard client.state.receivesMessages else { return }
         client.state = .disconnecting
         client.closingSince = clock.now()
         client.transport.close(code: code, reason: reason)

@@ -90,17 +90,23 @@ final class HubShard: @unchecked Sendable {
         backlog.subtract(batch.count, ordering: .relaxed)
         let config = hub.configuration
         for delivery in batch {
-            guard let log = logs[delivery.key],
-                log.append(delivery.message, seq: delivery.seq, maxMessages: config.outboundQueueMessages, maxBytes: config.outboundQueueBytes)
-            else {
+            guard let log = logs[delivery.key] else {
                 delivery.counter?.add(0)
                 continue
             }
+            let droppedBefore = log.lastEssentialDroppedSeq
+            guard log.append(delivery.message, seq: delivery.seq, maxMessages: config.outboundQueueMessages, maxBytes: config.outboundQueueBytes) else {
+                delivery.counter?.add(0)
+                continue
+            }
+            if log.lastEssentialDroppedSeq != droppedBefore {
+                // The log moved past connections that stopped reading: let them go now rather
+                // than at their next write or the next heartbeat sweep.
+                for sub in log.subscribersBehind { hub.closeSlowConsumer(sub.client) }
+            }
             var reached = 0
             // A closing or failed connection is sent nothing more (see `pump`), so it is not counted as reached.
-            for sub in log.subscribers where sub.cursor < delivery.seq
-                && (sub.client.state == .connected || sub.client.state == .connecting)
-            {
+            for sub in log.subscribers where sub.cursor < delivery.seq && sub.client.state.receivesMessages {
                 reached += 1
                 if !sub.isPending && !sub.isHeld {
                     sub.isPending = true
@@ -149,7 +155,7 @@ final class HubShard: @unchecked Sendable {
     /// Writes what one connection has waiting, as far as it can take it in one round.
     /// - Returns: messages written, and whether it still has more and can take it.
     private func pump(_ client: HubClient) -> (sent: Int, more: Bool) {
-        guard client.state == .connected || client.state == .connecting else {
+        guard client.state.receivesMessages else {
             client.direct.removeAll()
             return (0, false)
         }

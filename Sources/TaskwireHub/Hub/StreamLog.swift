@@ -53,10 +53,23 @@ final class StreamLog {
             lastSeqForKey[key] = seq
         }
         bytes += message.frame.readableBytes
+        var trimmed = false
         while messages.count > maxMessages || (bytes > maxBytes && messages.count > 1) {
+            // Full: first give back what every subscriber was sent (one pass), and only then
+            // drop messages someone still waits for.
+            if !trimmed {
+                trimmed = true
+                trimConsumed()
+                continue
+            }
             dropFirst()
         }
         return true
+    }
+
+    /// The subscribers that are behind the log and still connected: they can never catch up.
+    var subscribersBehind: [Subscription] {
+        subscribers.filter { $0.isBehindLog && $0.client.state.receivesMessages }
     }
 
     /// The message with `seq`; `seq` must be in `firstSeq...lastSeq`.
@@ -72,7 +85,8 @@ final class StreamLog {
     /// Drops messages every subscriber has been sent, to give memory back when idle.
     func trimConsumed() {
         var minCursor = lastSeq
-        for sub in subscribers { minCursor = min(minCursor, sub.cursor) }
+        // A connection on its way out is sent nothing more: it does not hold the log back.
+        for sub in subscribers where sub.client.state.receivesMessages { minCursor = min(minCursor, sub.cursor) }
         while !messages.isEmpty, firstSeq <= minCursor { dropFirst() }
     }
 

@@ -18,17 +18,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // The wire protocol as Swift types: no I/O.
@@ -75,6 +77,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Credentials: JWT verification (HS256, RS256, ES256) into the hub's access rights.
+        .target(
+            name: "TaskwireAuth",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireProtocol",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The WebSocket transport: a lean synchronous SwiftNIO pipeline behind Hummingbird's HTTP server.
         .target(
             name: "TaskwireWebSocket",
@@ -112,6 +124,7 @@ let package = Package(
         .target(
             name: "TaskwireServer",
             dependencies: [
+                "TaskwireAuth",
                 "TaskwireHTTP",
                 "TaskwireHub",
                 "TaskwireQueue",
@@ -120,6 +133,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,6 +147,7 @@ let package = Package(
         .executableTarget(
             name: "TaskwireCLI",
             dependencies: [
+                "TaskwireAuth",
                 "TaskwireHub",
                 "TaskwireProtocol",
                 "TaskwireQueue",
@@ -159,6 +175,16 @@ let package = Package(
             dependencies: [
                 "TaskwireHub",
                 "TaskwireQueue",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskwireAuthTests",
+            dependencies: [
+                "TaskwireAuth",
+                "TaskwireHub",
+                "TaskwireProtocol",
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -112,6 +112,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .key(.logLevel, valueName: "level"))
     var logLevel: String?
 
+    @Flag(help: .key(.authSecure))
+    var secure = false
+
+    @Option(name: .customLong("jwt-secret"), help: .key(.authJWTSecret, valueName: "secret"))
+    var jwtSecret: String?
+
+    @Option(name: .customLong("jwt-public-key"), help: .key(.authJWTPublicKeys, valueName: "path"))
+    var jwtPublicKeys: [String] = []
+
+    @Option(help: .key(.authAllowedOrigins, valueName: "origins"))
+    var allowedOrigins: String?
+
+    @Option(name: .customLong("tls-cert"), help: .key(.httpTLSCert, valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: .key(.httpTLSKey, valueName: "path"))
+    var tlsKey: String?
+
     /// The flags given, by configuration key.
     var flags: [String: String] {
         let given: [(TaskwireConfiguration.Key, String?)] = [
@@ -143,6 +161,12 @@ struct ServeCommand: AsyncParsableCommand {
             (.queueLeaseCheckInterval, leaseCheckInterval),
             (.queueStatusInterval, statusInterval),
             (.logLevel, logLevel),
+            (.authSecure, secure ? "true" : nil),
+            (.authJWTSecret, jwtSecret),
+            (.authJWTPublicKeys, jwtPublicKeys.isEmpty ? nil : jwtPublicKeys.joined(separator: ",")),
+            (.authAllowedOrigins, allowedOrigins),
+            (.httpTLSCert, tlsCert),
+            (.httpTLSKey, tlsKey),
         ]
         var flags: [String: String] = [:]
         for case let (key, value?) in given { flags[key.name] = value }

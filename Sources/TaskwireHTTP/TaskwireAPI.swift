@@ -36,6 +36,8 @@ public struct TaskwireAPI: Sendable {
     public var maxBodySize: Int
     /// The task queue behind the task, worker, queue status and notification routes; nil leaves them out.
     public var tasks: TaskService?
+    /// Checks credentials against each route's rights; nil leaves every route open.
+    public var authenticator: (any ClientAuthenticator)?
 
     /// Creates the API.
     public init(
@@ -43,8 +45,10 @@ public struct TaskwireAPI: Sendable {
         registry: PrometheusCollectorRegistry,
         readinessChecks: [ReadinessCheck] = [],
         maxBodySize: Int,
-        tasks: TaskService? = nil
+        tasks: TaskService? = nil,
+        authenticator: (any ClientAuthenticator)? = nil
     ) {
+        self.authenticator = authenticator
         self.hub = hub
         self.registry = registry
         self.readinessChecks = readinessChecks
@@ -56,6 +60,7 @@ public struct TaskwireAPI: Sendable {
     /// routes, so that the middleware covers them too.
     public func addRoutes(to router: Router<TaskwireRequestContext>) {
         router.add(middleware: APIErrorMiddleware())
+        if let authenticator { router.add(middleware: AuthMiddleware(authenticator: authenticator)) }
         HealthController(checks: readinessChecks).addRoutes(to: router)
         PrometheusController(registry: registry).addRoutes(to: router)
         let api = router.group("api/v1")

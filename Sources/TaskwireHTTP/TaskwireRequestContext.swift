@@ -1,12 +1,13 @@
 public import Hummingbird
+public import TaskwireHub
 
-/// The request context of Taskwire's HTTP API.
-///
-/// It carries nothing beyond Hummingbird's core context yet; it is the place where the
-/// authenticated identity goes once auth exists.
+/// The request context of Taskwire's HTTP API: Hummingbird's core context and what the
+/// request's credentials allow (set by ``AuthMiddleware``).
 public struct TaskwireRequestContext: RequestContext {
     /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
+    /// What the request may do: from its JWT, or anonymous where the configuration allows it.
+    public var access: Access = .anonymous
 
     /// Creates the context of one request.
     public init(source: Source) {

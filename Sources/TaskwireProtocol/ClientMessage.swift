@@ -12,11 +12,13 @@ public enum ClientMessage: Sendable {
     case ping(id: RequestID?)
     /// Answer to a server `ping`.
     case pong
+    /// Fresh credentials for the connection, before the current ones expire.
+    case refresh(id: RequestID?, token: String)
 
     /// The request's id, if it has one.
     public var requestID: RequestID? {
         switch self {
-        case .subscribe(let id, _, _), .unsubscribe(let id, _), .custom(let id, _, _), .ping(let id): id
+        case .subscribe(let id, _, _), .unsubscribe(let id, _), .custom(let id, _, _), .ping(let id), .refresh(let id, _): id
         case .pong: nil
         }
     }
@@ -99,6 +101,11 @@ public enum ClientMessage: Sendable {
             return .ping(id: id)
         case "pong":
             return .pong
+        case "refresh":
+            guard let token = members["token"]?.value.stringValue, !token.isEmpty else {
+                throw TaskwireError(.badMessage, "field 'token' must be a non-empty string", requestID: id)
+            }
+            return .refresh(id: id, token: token)
         default:
             let shown = type.count > 40 ? String(type.prefix(40)) + "…" : type
             throw TaskwireError(.unknownType, "unknown message type \"\(shown)\"", requestID: id)

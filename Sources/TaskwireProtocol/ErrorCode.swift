@@ -9,6 +9,8 @@ public struct ErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let badMessage = ErrorCode("bad_message")
     /// A `type` the server does not know.
     public static let unknownType = ErrorCode("unknown_type")
+    /// The credentials are missing, malformed, not valid (signature, algorithm) or expired.
+    public static let unauthorized = ErrorCode("unauthorized")
     /// The connection may not do this.
     public static let forbidden = ErrorCode("forbidden")
     /// A stream name that is not valid.

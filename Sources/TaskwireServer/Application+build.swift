@@ -7,6 +7,7 @@ public import Prometheus
 public import TaskwireHTTP
 import TaskwireHub
 public import TaskwireQueue
+import TaskwireAuth
 import TaskwireWebSocket
 
 /// Builds the Taskwire server: the hub (one shard per event loop), the WebSocket transport on
@@ -79,6 +80,8 @@ func makeApplication(
         logger: logger,
         metricsFactory: PrometheusMetricsFactory(registry: registry)
     )
+    let authenticator = try makeAuthenticator(configuration.auth)
+    hub.authenticator = authenticator
     let tasks = TaskService(store: store, hub: hub, configuration: configuration.queue)
     let storeCheck = ReadinessCheck(name: "store") { try await store.checkHealth() }
     let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -87,11 +90,13 @@ func makeApplication(
         registry: registry,
         readinessChecks: [storeCheck] + readinessChecks,
         maxBodySize: configuration.http.maxBodySize,
-        tasks: tasks
+        tasks: tasks,
+        authenticator: authenticator
     ).addRoutes(to: router)
+    let transport = WebSocketTransportConfiguration(allowedOrigins: configuration.auth.allowedOrigins.map(Set.init))
     var application = Application(
         router: router,
-        server: .taskwire(hub: hub),
+        server: try makeServer(hub: hub, transport: transport, http: configuration.http),
         configuration: .init(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: nil
@@ -102,6 +107,9 @@ func makeApplication(
     )
     application.beforeServerStarts {
         logger.info("taskwire starting", metadata: configuration.startupMetadata)
+        if !configuration.auth.secure {
+            logger.notice("anonymous access is allowed: every connection and API call without a token may do everything (turn it off with --secure)")
+        }
         try await store.migrate()
         logger.debug("task store migrated")
     }
@@ -135,6 +143,10 @@ extension TaskwireConfiguration {
             "tw.queue.lease_check_interval": "\(ConfigText.format(queue.leaseCheckInterval))",
             "tw.queue.status_interval": "\(ConfigText.format(queue.statusInterval))",
             "tw.log.level": "\(logLevel)",
+            "tw.auth.anonymous": "\(!auth.secure)",
+            "tw.auth.algorithms": "\(auth.algorithmsDescription)",
+            "tw.auth.allowed_origins": "\(auth.allowedOrigins?.joined(separator: ",") ?? "any")",
+            "tw.http.tls": "\(http.tlsCertificate != nil)",
         ]
     }
 }

@@ -11,6 +11,10 @@ struct UpgradeRefusal: Error, Sendable {
         UpgradeRefusal(status: .badRequest, code: "bad_request", message: message)
     }
 
+    static func unauthorized(_ message: String) -> UpgradeRefusal {
+        UpgradeRefusal(status: .unauthorized, code: "unauthorized", message: message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
     static func forbidden(_ message: String) -> UpgradeRefusal {
         UpgradeRefusal(status: .forbidden, code: "forbidden", message: message)
     }

@@ -15,6 +15,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private let hub: Hub
     private let executor: EventLoopExecutor
     private let subscriptions: [StreamName]
+    private let access: Access
     private let maxMessageSize: Int
     private let logger: Logger
     private var inflater: MessageInflater?
@@ -29,7 +30,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private var closeSent = false
     private var readHeld = false
 
-    init(hub: Hub, executor: EventLoopExecutor, subscriptions: [StreamName], deflate: Bool, logger: Logger) {
+    init(hub: Hub, executor: EventLoopExecutor, subscriptions: [StreamName], access: Access, deflate: Bool, logger: Logger) {
+        self.access = access
         self.hub = hub
         self.executor = executor
         self.subscriptions = subscriptions
@@ -47,9 +49,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             client = try hub.addConnection(
                 transport: self,
                 on: executor,
-                userID: nil,
-                sessionID: nil,
+                userID: access.userID,
+                sessionID: access.sessionID,
                 subscriptions: subscriptions,
+                access: access,
                 slotReserved: true
             )
         } catch {

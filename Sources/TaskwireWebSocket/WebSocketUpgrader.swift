@@ -12,11 +12,13 @@ import TaskwireProtocol
 struct AcceptedUpgrade {
     var subscriptions: [StreamName]
     var deflate: Bool
+    var access: Access
 }
 
-/// The WebSocket handshake on `/ws`: checks the request, reserves a connection slot, negotiates
-/// permessage-deflate, and on success installs Taskwire's own lean pipeline (the frame decoder
-/// and ``WebSocketConnectionHandler``) instead of NIO's frame encoder and an async channel.
+/// The WebSocket handshake on `/ws`: checks the request, its origin and its credentials,
+/// reserves a connection slot, negotiates permessage-deflate, and on success installs
+/// Taskwire's own lean pipeline (the frame decoder and ``WebSocketConnectionHandler``) instead
+/// of NIO's frame encoder and an async channel.
 ///
 /// A refused request is not upgraded: the refusal is left in `refusal` and the request goes on
 /// as plain HTTP, where ``TaskwireChildChannel`` answers it with the JSON error body.
@@ -33,6 +35,14 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     var supportedProtocol: String { "websocket" }
     var requiredUpgradeHeaders: [String] { [] }
 
+    /// What the request asks for, once its form is checked.
+    private struct Request {
+        var subscriptions: [StreamName]
+        var key: String
+        var deflate: Bool
+        var token: String?
+    }
+
     func buildUpgradeResponse(
         channel: any Channel,
         upgradeRequest: HTTPRequestHead,
@@ -43,22 +53,48 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             // Not our endpoint: let the router answer it (404).
             return channel.eventLoop.makeFailedFuture(UpgradeRefusal.badRequest("not a WebSocket endpoint"))
         }
+        let loop = channel.eventLoop
+        let request: Request
         do {
-            let headers = try handshake(upgradeRequest, uri: uri, initialResponseHeaders: initialResponseHeaders)
-            return channel.eventLoop.makeSucceededFuture(headers)
+            request = try check(upgradeRequest, uri: uri)
         } catch {
-            refusal.value = error
-            // A 503 was already counted when no slot could be reserved.
-            if error.status != .serviceUnavailable { hub.recordConnectionError() }
-            return channel.eventLoop.makeFailedFuture(error)
+            return refuse(error, on: loop)
+        }
+        let promise = loop.makePromise(of: Access.self)
+        if let authenticator = hub.authenticator {
+            let token = request.token
+            promise.completeWithTask {
+                do throws(TaskwireError) {
+                    return try await authenticator.authenticate(token: token)
+                } catch {
+                    throw UpgradeRefusal.unauthorized(error.message)
+                }
+            }
+        } else {
+            promise.succeed(.anonymous)
+        }
+        return promise.futureResult.flatMap { access in
+            do throws(UpgradeRefusal) {
+                return loop.makeSucceededFuture(try accept(request, access: access, initialResponseHeaders: initialResponseHeaders))
+            } catch {
+                return refuse(error, on: loop)
+            }
+        }.flatMapError { error in
+            refuse(error as? UpgradeRefusal ?? .unauthorized("\(error)"), on: loop)
         }
     }
 
-    private func handshake(
-        _ request: HTTPRequestHead,
-        uri: URI,
-        initialResponseHeaders: HTTPHeaders
-    ) throws(UpgradeRefusal) -> HTTPHeaders {
+    private func refuse(_ error: UpgradeRefusal, on loop: any EventLoop) -> EventLoopFuture<HTTPHeaders> {
+        if refusal.value == nil {
+            refusal.value = error
+            // A 503 was already counted when no slot could be reserved.
+            if error.status != .serviceUnavailable { hub.recordConnectionError() }
+        }
+        return loop.makeFailedFuture(error)
+    }
+
+    /// Checks the form of the request and its origin; reads its subscriptions and token.
+    private func check(_ request: HTTPRequestHead, uri: URI) throws(UpgradeRefusal) -> Request {
         guard request.method == .GET else {
             throw .badRequest("a WebSocket upgrade must be a GET request")
         }
@@ -71,6 +107,9 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         let keys = request.headers["Sec-WebSocket-Key"]
         guard keys.count == 1, let decodedKey = try? [UInt8](base64Encoded: keys[0]), decodedKey.count == 16 else {
             throw .badRequest("header 'Sec-WebSocket-Key' must be 16 bytes in base64")
+        }
+        if let allowed = configuration.allowedOrigins, let origin = request.headers["Origin"].first, !allowed.contains(origin) {
+            throw .forbidden("origin \"\(origin.prefix(200))\" is not allowed")
         }
         var subscriptions: [StreamName] = []
         let requested = uri.queryParameters[values: "subscribe"]
@@ -88,16 +127,26 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         }
         let deflate = hub.configuration.enableCompression
             && PerMessageDeflate.acceptsOffer(in: request.headers["Sec-WebSocket-Extensions"])
+        let token = BearerToken.from(authorization: request.headers["Authorization"].first)
+            ?? uri.queryParameters["token"].map(String.init)
+        return Request(subscriptions: subscriptions, key: keys[0], deflate: deflate, token: token)
+    }
+
+    /// Checks what the credentials allow, reserves a slot and answers the handshake.
+    private func accept(_ request: Request, access: Access, initialResponseHeaders: HTTPHeaders) throws(UpgradeRefusal) -> HTTPHeaders {
+        if let refused = request.subscriptions.first(where: { !access.canSubscribe(to: $0) }) {
+            throw .forbidden("not permitted to subscribe to \"\(refused.rawValue)\"")
+        }
         guard hub.reserveConnectionSlot() else {
             throw .unavailable("connection limit of \(hub.configuration.maxConnections) reached; retry later", retryAfterSeconds: 5)
         }
-        accepted.value = AcceptedUpgrade(subscriptions: subscriptions, deflate: deflate)
+        accepted.value = AcceptedUpgrade(subscriptions: request.subscriptions, deflate: request.deflate, access: access)
 
         var headers = initialResponseHeaders
         var sha1 = Insecure.SHA1()
-        sha1.update(data: Array((keys[0] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))
+        sha1.update(data: Array((request.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))
         headers.add(name: "Sec-WebSocket-Accept", value: String(base64Encoding: sha1.finalize()))
-        if deflate {
+        if request.deflate {
             headers.add(name: "Sec-WebSocket-Extensions", value: PerMessageDeflate.responseHeader)
         }
         return headers
@@ -113,6 +162,7 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
                 hub: hub,
                 executor: executor,
                 subscriptions: upgrade.subscriptions,
+                access: upgrade.access,
                 deflate: upgrade.deflate,
                 logger: logger
             )

@@ -141,8 +141,9 @@ import Testing
         #expect(TaskwireConfiguration.Key.httpMaxBodySize.environmentVariable == "TASKWIRE_HTTP_MAX_BODY_SIZE")
         #expect(TaskwireConfiguration.Key.logLevel.environmentVariable == "TASKWIRE_LOG_LEVEL")
         #expect(TaskwireConfiguration.Key.preset.environmentVariable == "TASKWIRE_PRESET")
-        #expect(TaskwireConfiguration.Key.all.count == 28)
-        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 28)
+        #expect(TaskwireConfiguration.Key.authJWTSecret.environmentVariable == "TASKWIRE_AUTH_JWT_SECRET")
+        #expect(TaskwireConfiguration.Key.all.count == 34)
+        #expect(Set(TaskwireConfiguration.Key.all.map(\.name)).count == 34)
     }
 
     @Test func everyKeyRoundTripsThroughItsTextForm() async throws {
@@ -154,6 +155,11 @@ import Testing
         custom.hub.rateLimitMessagesPerSecond = 12.5
         custom.hub.rateLimitBurst = 7
         custom.hub.maxConnectionsPerUser = 3
+        custom.auth.secure = true
+        custom.auth.jwtPublicKeys = ["/keys/a.pem", "/keys/b.pem"]
+        custom.auth.allowedOrigins = ["https://a.example", "https://b.example"]
+        custom.http.tlsCertificate = "/tls/cert.pem"
+        custom.http.tlsKey = "/tls/key.pem"
         for original in [TaskwireConfiguration.standard, .highPerformance, .lightweight, custom] {
             var flags: [String: String] = [:]
             for key in TaskwireConfiguration.Key.all { flags[key.name] = original.text(for: key) }
@@ -174,5 +180,26 @@ final class TemporaryFile {
 
     deinit {
         try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// The security keys: validation, and the secret kept out of every display.
+@Suite struct ConfigurationSecurityKeysTests {
+    @Test func secureNeedsAKeyAndTLSNeedsBothFiles() async throws {
+        await #expect(throws: TaskwireConfigurationError.self) {
+            _ = try await TaskwireConfiguration.load(flags: ["auth.secure": "true"], environment: [:])
+        }
+        await #expect(throws: TaskwireConfigurationError.self) {
+            _ = try await TaskwireConfiguration.load(flags: ["http.tls_cert": "/c.pem"], environment: [:])
+        }
+        let loaded = try await TaskwireConfiguration.load(
+            flags: ["auth.secure": "true", "auth.jwt_public_keys": " /a.pem , /b.pem ", "auth.allowed_origins": "https://x.example"],
+            environment: ["TASKWIRE_AUTH_JWT_SECRET": "from-the-environment-0123456789abcdef"]
+        )
+        #expect(loaded.auth.jwtSecret == "from-the-environment-0123456789abcdef")
+        #expect(loaded.auth.jwtPublicKeys == ["/a.pem", "/b.pem"])
+        #expect(loaded.auth.allowedOrigins == ["https://x.example"])
+        #expect(loaded.text(for: .authJWTSecret) == "<redacted>")
+        #expect(TaskwireConfiguration.presetDefaults(for: .authSecure) == "false")
     }
 }

@@ -75,6 +75,10 @@ def _popen_binary(cmd: list[str], **kw) -> subprocess.Popen:
 class Server:
     """One ``taskwire serve`` process on a free port of 127.0.0.1."""
 
+    #: An ``ssl.SSLContext`` trusting the server's certificate, for a server started with
+    #: ``--tls-cert``: ``http`` and ``url`` then speak https:// and wss://.
+    ssl_context = None
+
     def __init__(self, args: list[str] | None = None, log_dir: Path | None = None, name: str = "server",
                  database: str | Path | None = None):
         self.args = list(args or [])
@@ -180,7 +184,8 @@ class Server:
 
     # -- addresses
     def url(self, path: str = "/ws") -> str:
-        return f"ws://{HOST}:{self.port}{path}"
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://{HOST}:{self.port}{path}"
 
     def __enter__(self):
         return self.start()
@@ -208,7 +213,10 @@ class Response:
 def http(server: Server, method: str, path: str, body=None, raw: bytes | None = None,
          headers: dict | None = None, timeout: float = 5) -> Response:
     """One request; ``body`` is sent as JSON, ``raw`` as is."""
-    conn = httpclient.HTTPConnection(HOST, server.port, timeout=timeout)
+    if server.ssl_context is not None:
+        conn = httpclient.HTTPSConnection(HOST, server.port, timeout=timeout, context=server.ssl_context)
+    else:
+        conn = httpclient.HTTPConnection(HOST, server.port, timeout=timeout)
     try:
         hdrs = dict(headers or {})
         data = raw

@@ -18,6 +18,8 @@ public final class HubClient: @unchecked Sendable {
 
     // Executor-confined state.
     var state: ConnectionState = .connecting
+    /// What it may do: from its credentials (renewed by `refresh`), or anonymous.
+    var access: Access = .anonymous
     /// Last time the client showed it is alive (a pong, or registration): the seed's `last_ping`.
     var lastPing: Timestamp
     /// When the ping now awaiting its pong was sent.

@@ -62,6 +62,7 @@ extension Hub {
         let now = clock.now()
         var timedOut: [String] = []
         for client in shard.clients.values where client.state == .connected {
+            if closeIfExpired(client, now: now) { continue }
             if let sentAt = client.pingSentAt, now - sentAt >= configuration.pongTimeout {
                 timedOut.append(client.id)
                 metrics.pingTimeout()

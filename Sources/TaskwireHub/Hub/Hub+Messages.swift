@@ -53,6 +53,10 @@ extension Hub {
                 reject(error.withRequestID(id), from: client)
                 return
             }
+            guard client.access.canPublish(on: stream) else {
+                reject(TaskwireError(.forbidden, "not permitted to publish on \"\(name)\"", requestID: id), from: client)
+                return
+            }
             guard stream.isClientPublishable else {
                 reject(
                     TaskwireError(.forbidden, "stream \"\(name)\" is written by the server alone; clients publish on custom streams", requestID: id),
@@ -83,6 +87,9 @@ extension Hub {
 
         case .pong:
             handlePong(client)
+
+        case .refresh(let id, let token):
+            refresh(client, token: token, id: id)
         }
     }
 

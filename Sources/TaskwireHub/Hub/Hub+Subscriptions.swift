@@ -72,6 +72,9 @@ extension Hub {
         guard client.subscriptions.count + added.count <= configuration.maxSubscriptionsPerConnection else {
             throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
         }
+        if let refused = added.keys.sorted().first(where: { !client.access.canSubscribe(to: added[$0]!) }) {
+            throw TaskwireError(.forbidden, "not permitted to subscribe to \"\(refused)\"")
+        }
         var outcome = SubscribeOutcome(subscriptions: [])
         for name in added.keys.sorted() {
             let stream = added[name]!

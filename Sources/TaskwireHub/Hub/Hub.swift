@@ -35,6 +35,7 @@ public final class Hub: Sendable {
     let directory = Mutex<[String: HubClient]>([:])
     /// Registered connections per user, kept only when `maxConnectionsPerUser` is set.
     private let userConnections = Mutex<[String: Int]>([:])
+    private let authenticatorBox = Mutex<(any ClientAuthenticator)?>(nil)
     /// Reserved plus registered connections, bounded by `maxConnections`.
     private let slots = Atomic<Int>(0)
     private let nextClientNumber = Atomic<UInt64>(0)
@@ -110,10 +111,11 @@ public final class Hub: Sendable {
     /// sends its `welcome`. Call on `executor`, the connection's own.
     ///
     /// - Parameters:
+    ///   - access: what it may do (its credentials); subscriptions it may not make are refused.
     ///   - slotReserved: whether ``reserveConnectionSlot()`` was already called for it.
     /// - Throws: ``TaskwireError`` (`forbidden`) when the connection limit is reached (no slot was
     ///   reserved), `userID` already holds `maxConnectionsPerUser` connections, or a subscription
-    ///   is refused.
+    ///   is refused (too many, or not permitted).
     @discardableResult
     public func addConnection(
         transport: any ClientTransport,
@@ -121,6 +123,7 @@ public final class Hub: Sendable {
         userID: String? = nil,
         sessionID: String? = nil,
         subscriptions: [StreamName] = [],
+        access: Access = .anonymous,
         slotReserved: Bool = false
     ) throws(TaskwireError) -> HubClient {
         if !slotReserved {
@@ -141,6 +144,11 @@ public final class Hub: Sendable {
             releaseConnectionSlot()
             throw TaskwireError(.forbidden, "too many subscriptions: at most \(configuration.maxSubscriptionsPerConnection)")
         }
+        if let refused = subscriptions.first(where: { !access.canSubscribe(to: $0) }) {
+            releaseConnectionSlot()
+            throw TaskwireError(.forbidden, "not permitted to subscribe to \"\(refused.rawValue)\"")
+        }
+        client.access = access
         if let userID, let limit = configuration.maxConnectionsPerUser {
             let admitted = userConnections.withLock { counts in
                 let count = counts[userID, default: 0]
@@ -312,6 +320,13 @@ public final class Hub: Sendable {
         onDelivered: (@Sendable (Int) -> Void)? = nil
     ) -> UInt64 {
         publish(body, key: stream.rawValue, eventType: stream.rawValue, at: position, coalescingKey: coalescingKey, onDelivered: onDelivered)
+    }
+
+    /// Checks the credentials of `refresh` messages; nil when the server takes no credentials
+    /// (a `refresh` is then answered with `unauthorized`). Set it before serving.
+    public var authenticator: (any ClientAuthenticator)? {
+        get { authenticatorBox.withLock { $0 } }
+        set { authenticatorBox.withLock { $0 = newValue } }
     }
 
     /// The archive of the streams the hub does not number itself (task streams: the task

@@ -32,6 +32,7 @@ public final class HubMetrics: Sendable {
     private let publishedCounter: Counter
     private let durationRecorder: Timer
     private let rateLimitedCounter: Counter
+    private let credentialsExpiredCounter: Counter
     private let replacedCounter: Counter
     private let recoveredOKCounter: Counter
     private let recoveredMissedCounter: Counter
@@ -47,6 +48,7 @@ public final class HubMetrics: Sendable {
         self.slowConsumerCounter = Counter(label: "taskwire_slow_consumer_disconnects_total", factory: factory)
         self.publishedCounter = Counter(label: "taskwire_events_published_total", factory: factory)
         self.rateLimitedCounter = Counter(label: "taskwire_rate_limited_messages_total", factory: factory)
+        self.credentialsExpiredCounter = Counter(label: "taskwire_credentials_expired_total", factory: factory)
         self.replacedCounter = Counter(label: "taskwire_replaced_updates_total", factory: factory)
         self.recoveredOKCounter = Counter(label: "taskwire_recoveries_total", dimensions: [("result", "ok")], factory: factory)
         self.recoveredMissedCounter = Counter(label: "taskwire_recoveries_total", dimensions: [("result", "missed")], factory: factory)
@@ -101,6 +103,11 @@ public final class HubMetrics: Sendable {
     func slowConsumerClosed() {
         slowConsumerCloses.add(1, ordering: .relaxed)
         slowConsumerCounter.increment()
+    }
+
+    /// A connection closed with 4001 because its credentials expired.
+    func credentialsExpired() {
+        credentialsExpiredCounter.increment()
     }
 
     func rateLimited() {

@@ -77,6 +77,15 @@ struct ConfigLookup {
         }
     }
 
+    /// A comma-separated list, its items trimmed; empty items are left out.
+    func list(_ key: TaskwireConfiguration.Key) throws(TaskwireConfigurationError) -> [String]? {
+        try string(key).map { text in
+            text.split(separator: ",")
+                .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+                .filter { !$0.isEmpty }
+        }
+    }
+
     func int(_ key: TaskwireConfiguration.Key) throws(TaskwireConfigurationError) -> Int? {
         try parse(key, expected: "an integer") { raw in
             switch raw {

@@ -2,9 +2,9 @@ import Logging
 import TaskwireHub
 
 /// Parsing and printing of the text forms of configuration values: durations, sizes, booleans.
-enum ConfigText {
+public enum ConfigText {
     /// `"500ms"`, `"30s"`, `"2m"`, `"1h"`, or a plain number of seconds (`"30"`, `"0.5"`).
-    static func duration(_ text: String) -> Duration? {
+    public static func duration(_ text: String) -> Duration? {
         let trimmed = text.trimmingSpaces
         let (number, unit) = trimmed.splitNumber
         guard let value = Double(number), value.isFinite, value >= 0 else { return nil }

@@ -32,7 +32,7 @@ extension TaskwireConfiguration {
             guard Key(name: name) != nil else {
                 throw TaskwireConfigurationError(key: name, message: "unknown configuration key")
             }
-            flagValues[AbsoluteConfigKey(ConfigKey(name))] = ConfigValue(.string(value), isSecret: false)
+            flagValues[AbsoluteConfigKey(ConfigKey(name))] = ConfigValue(.string(value), isSecret: Key(name: name)?.isSecret ?? false)
         }
         let environmentProvider =
             environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
@@ -82,6 +82,13 @@ extension TaskwireConfiguration {
         if let v = try lookup.duration(.queueLeaseCheckInterval) { c.queue.leaseCheckInterval = v }
         if let v = try lookup.duration(.queueStatusInterval) { c.queue.statusInterval = v }
         if let v = try lookup.logLevel(.logLevel) { c.logLevel = v }
+        if let v = try lookup.bool(.authSecure) { c.auth.secure = v }
+        // An empty value (or `any` for the origins) means "not set", as `text(for:)` writes it.
+        if let v = try lookup.string(.authJWTSecret) { c.auth.jwtSecret = v.isEmpty ? nil : v }
+        if let v = try lookup.list(.authJWTPublicKeys) { c.auth.jwtPublicKeys = v }
+        if let v = try lookup.list(.authAllowedOrigins) { c.auth.allowedOrigins = v == ["any"] || v.isEmpty ? nil : v }
+        if let v = try lookup.string(.httpTLSCert) { c.http.tlsCertificate = v.isEmpty ? nil : v }
+        if let v = try lookup.string(.httpTLSKey) { c.http.tlsKey = v.isEmpty ? nil : v }
         try c.validate()
         self = c
     }
@@ -137,5 +144,12 @@ extension TaskwireConfiguration {
         try check(queue.maxPayloadSize >= 1, .queueMaxPayloadSize, "must be at least 1 byte, not \(queue.maxPayloadSize)")
         try check(queue.leaseCheckInterval > .zero, .queueLeaseCheckInterval, "must be longer than 0")
         try check(queue.statusInterval > .zero, .queueStatusInterval, "must be longer than 0")
+        try check(
+            !auth.secure || !(auth.jwtSecret ?? "").isEmpty || !auth.jwtPublicKeys.isEmpty,
+            .authSecure,
+            "needs auth.jwt_secret or auth.jwt_public_keys: without a key no token can be verified"
+        )
+        try check((http.tlsCertificate == nil) == (http.tlsKey == nil), http.tlsKey == nil ? .httpTLSKey : .httpTLSCert,
+                  "http.tls_cert and http.tls_key go together")
     }
 }

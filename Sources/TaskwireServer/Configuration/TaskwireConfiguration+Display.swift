@@ -35,6 +35,12 @@ extension TaskwireConfiguration {
         case .queueLeaseCheckInterval: ConfigText.format(queue.leaseCheckInterval)
         case .queueStatusInterval: ConfigText.format(queue.statusInterval)
         case .logLevel: logLevel.rawValue
+        case .authSecure: String(auth.secure)
+        case .authJWTSecret: auth.jwtSecret == nil ? "" : "<redacted>"
+        case .authJWTPublicKeys: auth.jwtPublicKeys.joined(separator: ",")
+        case .authAllowedOrigins: auth.allowedOrigins?.joined(separator: ",") ?? "any"
+        case .httpTLSCert: http.tlsCertificate ?? ""
+        case .httpTLSKey: http.tlsKey ?? ""
         default: ""
         }
     }

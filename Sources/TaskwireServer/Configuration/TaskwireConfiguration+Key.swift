@@ -36,6 +36,12 @@ extension TaskwireConfiguration {
     /// | `queue.lease_check_interval` | `TASKWIRE_QUEUE_LEASE_CHECK_INTERVAL` | `--lease-check-interval` | duration |
     /// | `queue.status_interval` | `TASKWIRE_QUEUE_STATUS_INTERVAL` | `--status-interval` | duration |
     /// | `log.level` | `TASKWIRE_LOG_LEVEL` | `--log-level` | `trace` … `critical` |
+    /// | `auth.secure` | `TASKWIRE_AUTH_SECURE` | `--secure` | boolean |
+    /// | `auth.jwt_secret` | `TASKWIRE_AUTH_JWT_SECRET` | `--jwt-secret` | string (secret) |
+    /// | `auth.jwt_public_keys` | `TASKWIRE_AUTH_JWT_PUBLIC_KEYS` | `--jwt-public-key` (repeatable) | PEM file paths, comma-separated |
+    /// | `auth.allowed_origins` | `TASKWIRE_AUTH_ALLOWED_ORIGINS` | `--allowed-origins` | origins, comma-separated |
+    /// | `http.tls_cert` | `TASKWIRE_HTTP_TLS_CERT` | `--tls-cert` | PEM file path |
+    /// | `http.tls_key` | `TASKWIRE_HTTP_TLS_KEY` | `--tls-key` | PEM file path |
     ///
     /// A duration is `"500ms"`, `"30s"`, `"2m"`, `"1h"` or a number of seconds; a size is a
     /// number of bytes or `"64KiB"`, `"1MiB"`, `"1GiB"`; a boolean is `true`/`false`
@@ -122,6 +128,19 @@ extension TaskwireConfiguration {
         /// ``TaskwireConfiguration/logLevel``.
         public static let logLevel = Key("log.level", "Lowest log level: trace, debug, info, notice, warning, error or critical")
 
+        /// ``Auth/secure``.
+        public static let authSecure = Key("auth.secure", "Require valid credentials (a JWT) on every connection and API call")
+        /// ``Auth/jwtSecret``.
+        public static let authJWTSecret = Key("auth.jwt_secret", "Secret that HS256 tokens are signed with (never logged)")
+        /// ``Auth/jwtPublicKeys``.
+        public static let authJWTPublicKeys = Key("auth.jwt_public_keys", "PEM files of RSA (RS256) or P-256 (ES256) public keys that verify tokens")
+        /// ``Auth/allowedOrigins``.
+        public static let authAllowedOrigins = Key("auth.allowed_origins", "Origins browsers may connect from, comma-separated (default: any)")
+        /// ``HTTP/tlsCertificate``.
+        public static let httpTLSCert = Key("http.tls_cert", "PEM certificate file: serve https:// and wss:// (with http.tls_key)")
+        /// ``HTTP/tlsKey``.
+        public static let httpTLSKey = Key("http.tls_key", "PEM private key file of http.tls_cert")
+
         /// Every key, in the order they are documented.
         public static let all: [Key] = [
             .preset, .hubMaxConnections, .hubPingInterval, .hubPongTimeout, .hubMaxMessageSize, .hubEnableCompression,
@@ -129,7 +148,11 @@ extension TaskwireConfiguration {
             .hubMaxSubscriptionsPerConnection, .hubCloseTimeout, .hubShutdownGracePeriod, .hubRateLimit, .hubRateLimitBurst, .hubRateLimitMaxViolations, .hubMaxConnectionsPerUser,
             .hubHistorySize, .hubHistoryTTL, .httpHost, .httpPort,
             .httpMaxBodySize, .storeDatabase, .queueMaxPayloadSize, .queueLeaseCheckInterval, .queueStatusInterval, .logLevel,
+            .authSecure, .authJWTSecret, .authJWTPublicKeys, .authAllowedOrigins, .httpTLSCert, .httpTLSKey,
         ]
+
+        /// Keys whose values are secrets: shown as `<redacted>`.
+        public var isSecret: Bool { self == .authJWTSecret }
 
         /// The key with this name, if there is one.
         public init?(name: String) {

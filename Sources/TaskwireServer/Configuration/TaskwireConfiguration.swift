@@ -26,6 +26,8 @@ public struct TaskwireConfiguration: Sendable, Equatable {
     public var queue: QueueConfiguration
     /// The lowest level logged.
     public var logLevel: Logger.Level
+    /// Credentials and who may connect.
+    public var auth: Auth
 
     /// Creates a configuration; the defaults are the standard preset's.
     public init(
@@ -34,8 +36,10 @@ public struct TaskwireConfiguration: Sendable, Equatable {
         http: HTTP = .init(),
         store: Store = .init(),
         queue: QueueConfiguration = .init(),
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        auth: Auth = .init()
     ) {
+        self.auth = auth
         self.preset = preset
         self.hub = hub
         self.http = http
@@ -63,6 +67,26 @@ public struct TaskwireConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Credentials (JWT) and who may connect.
+    public struct Auth: Sendable, Equatable {
+        /// Whether every request must carry valid credentials. Off (the development default),
+        /// a request without a token is anonymous and may do everything.
+        public var secure: Bool
+        /// The HS256 secret tokens are signed with. Never logged.
+        public var jwtSecret: String?
+        /// PEM files of RSA (RS256) or P-256 (ES256) public keys that verify tokens.
+        public var jwtPublicKeys: [String]
+        /// The `Origin`s browsers may open a WebSocket from; nil allows any.
+        public var allowedOrigins: [String]?
+
+        public init(secure: Bool = false, jwtSecret: String? = nil, jwtPublicKeys: [String] = [], allowedOrigins: [String]? = nil) {
+            self.secure = secure
+            self.jwtSecret = jwtSecret
+            self.jwtPublicKeys = jwtPublicKeys
+            self.allowedOrigins = allowedOrigins
+        }
+    }
+
     /// The HTTP listener and API.
     public struct HTTP: Sendable, Equatable {
         /// The address to listen on (`0.0.0.0` for every interface).
@@ -71,6 +95,10 @@ public struct TaskwireConfiguration: Sendable, Equatable {
         public var port: Int
         /// Largest HTTP request body accepted, in bytes; larger ones are answered 413.
         public var maxBodySize: Int
+        /// A PEM certificate (chain) file: with ``tlsKey``, the server speaks `https://` and `wss://` only.
+        public var tlsCertificate: String?
+        /// The PEM private key file of ``tlsCertificate``.
+        public var tlsKey: String?
 
         /// Creates the HTTP configuration.
         /// - Parameters:

@@ -75,11 +75,12 @@ export class ThroughputChart {
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, height);
 
-    const pad = { left: 44, right: 8, top: 8, bottom: 20 };
+    const pad = { left: 44, right: 16, top: 8, bottom: 20 };
     const plotW = width - pad.left - pad.right;
     const plotH = height - pad.top - pad.bottom;
-    const peak = Math.max(1, ...rows.flatMap((r) => SERIES.map((s) => r[s.key])));
-    const top = niceCeiling(peak);
+    const peak = Math.max(...rows.flatMap((r) => SERIES.map((s) => r[s.key])));
+    // Four grid steps of a whole, round number of tasks.
+    const top = 4 * Math.max(1, niceCeiling(peak / 4));
     const x = (i) => pad.left + (i / (rows.length - 1)) * plotW;
     const y = (v) => pad.top + plotH - (v / top) * plotH;
 
@@ -116,8 +117,9 @@ export class ThroughputChart {
   }
 }
 
-/** The smallest of 1, 2, 5 × 10^k at or above `value`. */
+/** The smallest of 1, 2, 5 × 10^k at or above `value` (1 for anything up to 1). */
 export function niceCeiling(value) {
+  if (value <= 1) return 1;
   const power = Math.pow(10, Math.floor(Math.log10(value)));
   for (const step of [1, 2, 5, 10]) {
     if (step * power >= value) return step * power;

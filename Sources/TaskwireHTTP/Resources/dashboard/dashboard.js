@@ -7,7 +7,7 @@
 import { TaskwireClient } from "/taskwire-client.js";
 import { API } from "./api.js";
 import { ThroughputChart } from "./chart.js";
-import { el, setText } from "./dom.js";
+import { el, formatCount, setText } from "./dom.js";
 import { AdminView, NotificationFeed, QueueCounters } from "./panels.js";
 import { bindSubmitForm } from "./submit-form.js";
 import { TaskDetails, TimelineLog } from "./task-details.js";
@@ -36,14 +36,25 @@ const timeline = new TimelineLog();
 const table = new TaskTable($("#tasks tbody"), { onSelect: selectTask, onCancel: cancelTask, onRetry: retryTask });
 const details = new TaskDetails($("#details"), timeline, { onCancel: cancelTask, onRetry: retryTask, onClose: closeDetails });
 
+/** The table changes at most this often: rows moving faster are not read, and each change lays out the whole table. */
+const TABLE_INTERVAL_MS = 200;
 let frameRequested = false;
+let tableFlushedAt = 0;
 function schedule() {
   if (frameRequested) return;
   frameRequested = true;
-  requestAnimationFrame(() => {
+  requestAnimationFrame((now) => {
     frameRequested = false;
-    const unnamed = table.flush();
-    if (unnamed.length) requestNames();
+    if (now - tableFlushedAt >= TABLE_INTERVAL_MS) {
+      tableFlushedAt = now;
+      const unnamed = table.flush();
+      if (unnamed.length) requestNames();
+      const note = $("#tasks-skipped");
+      note.hidden = table.skipped === 0;
+      if (table.skipped) setText(note, `busy: ${formatCount(table.skipped)} new tasks passed over, the newest shown`);
+    } else if (table.inserts.length || table.dirty.size) {
+      setTimeout(schedule, TABLE_INTERVAL_MS - (now - tableFlushedAt));
+    }
     counters.flush();
     feed.flush();
     details.flush();

@@ -27,11 +27,20 @@ const integer = new Intl.NumberFormat();
 /** 12345 → "12,345". */
 export const formatCount = (n) => integer.format(n ?? 0);
 
-/** A time of day (hh:mm:ss) from an RFC 3339 string, a Date or milliseconds. */
+const timeOfDay = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+let lastSecond = NaN;
+let lastText = "";
+/** A time of day (hh:mm:ss) from an RFC 3339 string, a Date or milliseconds (one formatting per second). */
 export function formatTime(value) {
   if (value == null) return "";
-  const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour12: false });
+  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  if (Number.isNaN(ms)) return "";
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = timeOfDay.format(ms);
+  }
+  return lastText;
 }
 
 /** "3 s ago", "5 min ago", … from an RFC 3339 string. */

@@ -58,10 +58,14 @@ export class TaskDetails {
     this.root.hidden = false;
     if (changed) {
       this.shown = 0;
-      this.root.querySelector(".timeline").replaceChildren(
-        el("li", { class: "origin" }, el("time", {}, formatTime(task.created_at)), el("span", { class: "badge pending" }, "created"),
-          el("span", { class: "message" }, "events before this page opened are not shown")),
-      );
+      const list = this.root.querySelector(".timeline");
+      list.replaceChildren();
+      // When this page did not see the task created, say where its timeline starts.
+      const { items, total } = this.log.events(task.id);
+      if (items[0]?.stream !== "task_created" || total > items.length) {
+        list.append(el("li", { class: "origin" }, el("time", {}, formatTime(task.created_at)), el("span", { class: "badge" }, "created"),
+          el("span", { class: "message" }, "earlier events happened before this page opened")));
+      }
     }
     this.dirty = true;
   }

@@ -9,10 +9,14 @@ export class TaskTable {
    * @param {{onSelect: Function, onCancel: Function, onRetry: Function}} actions
    * @param {number} cap  most rows shown
    */
-  constructor(body, actions, cap = 200) {
+  constructor(body, actions, cap = 200, maxInserts = 40) {
     this.body = body;
     this.actions = actions;
     this.cap = cap;
+    /** Most rows added by one flush: under a flood, the newest of each flush stand for the rest. */
+    this.maxInserts = maxInserts;
+    /** Tasks created but passed over by the last flush (0 when every new task got its row). */
+    this.skipped = 0;
     this.rows = new Map(); // id -> {task, tr, cells}
     this.inserts = []; // tasks to add on top, oldest first
     this.dirty = new Set();
@@ -76,12 +80,14 @@ export class TaskTable {
     this.dirty.add(task.id);
   }
 
-  /** Writes what changed since the last frame to the DOM; returns the ids of new rows without a name. */
+  /** Writes what changed since the last flush to the DOM; returns the ids of new rows without a name. */
   flush() {
     const unnamed = [];
+    this.skipped = 0;
     if (this.inserts.length) {
       const fragment = document.createDocumentFragment();
-      const fresh = this.inserts.slice(-this.cap).reverse();
+      const fresh = this.inserts.slice(-this.maxInserts).reverse();
+      this.skipped = this.inserts.length - fresh.length;
       this.inserts = [];
       for (const task of fresh) {
         if (this.rows.has(task.id)) continue;
@@ -159,7 +165,7 @@ export class TaskTable {
     cells.badge.className = `badge ${task.status}`;
     const progress = task.progress == null ? null : Math.max(0, Math.min(1, task.progress));
     tr.dataset.progress = progress == null ? "" : String(progress);
-    cells.bar.style.width = `${Math.round((progress ?? 0) * 100)}%`;
+    cells.bar.style.transform = `scaleX(${progress ?? 0})`;
     cells.bar.className = `bar ${task.status}`;
     setText(cells.percent, progress == null ? "" : `${Math.round(progress * 100)}%`);
     setText(cells.message, task.message ?? "");

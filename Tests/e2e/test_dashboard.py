@@ -341,14 +341,27 @@ const done = arguments[arguments.length - 1];
   second.receive({ type: 'custom', event_type: 'news', data: 3, seq: 3, epoch: 'e1' });
   second.receive({ type: 'custom', event_type: 'news', data: 4, seq: 4, epoch: 'e1' });
   client.close();
+  const socketCount = sockets.length;
+
+  // A connection that goes silent is pinged, and dropped when the pong does not come.
+  const quiet = new TaskwireClient({ url: 'ws://example.invalid/ws', WebSocket: FakeSocket,
+                                     backoff: { initialMs: 5000, maxMs: 5000, factor: 1, jitter: 0 } });
+  quiet.connect();
+  const silent = sockets[sockets.length - 1];
+  silent.receive({ type: 'welcome', client_id: 'q', ping_interval_ms: 40, pong_timeout_ms: 40 });
+  await tick(200);
+  const probe = silent.sent.find((m) => m.type === 'ping');
+  const quietState = quiet.state;
+  quiet.close();
   done({ delays, url: first.url, subscribe1, subscribe2, pong, stateAfterClose, seqs, recoveries, states,
-         sockets: sockets.length });
+         sockets: socketCount, probe, quietState });
 })().catch((e) => done({ error: String(e.stack || e) }));
 """
 
 
-def test_client_module_backs_off_resumes_with_since_and_drops_repeats(browser, server):
-    """The client module alone, in the browser, against a scripted WebSocket."""
+def test_client_module_backs_off_resumes_with_since_and_notices_silence(browser, server):
+    """The client module alone, in the browser, against a scripted WebSocket: backoff, resuming
+    with `since`, repeats dropped, heartbeat answered, a silent connection detected."""
     browser.get(f"{server.base_url()}/")
     r = browser.execute_async_script(CLIENT_UNIT_CHECK)
     assert "error" not in r, r.get("error")
@@ -365,3 +378,5 @@ def test_client_module_backs_off_resumes_with_since_and_drops_repeats(browser, s
     assert r["recoveries"][1] == {"first": False, "recovered": {"news": True}, "unknown": [], "complete": True}
     assert r["states"] == ["connecting", "online", "offline", "connecting", "online", "closed"]
     assert r["sockets"] == 2
+    assert r["probe"] == {"type": "ping", "id": 1}, "a silent connection is pinged"
+    assert r["quietState"] == "offline", "and given up when no pong comes"

@@ -72,6 +72,8 @@ export class TaskwireClient extends EventTarget {
     this.retryTimer = null;
     this.watchdog = null;
     this.lastReceived = 0;
+    // Back on the network: try at once rather than at the end of the backoff.
+    globalThis.addEventListener?.("online", () => this.retryNow());
   }
 
   /** Opens the connection (and keeps reopening it) until `close()`. */
@@ -144,14 +146,14 @@ export class TaskwireClient extends EventTarget {
   }
 
   /** Sends a request with a fresh id; resolves with its ack (or pong), rejects with its error. */
-  request(message) {
+  request(message, timeoutMs = this.requestTimeoutMs) {
     if (!this.socket || this.state !== "online") return Promise.reject(new Error("not connected"));
     const id = this.nextID++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`no answer to ${message.type} within ${this.requestTimeoutMs} ms`));
-      }, this.requestTimeoutMs);
+        reject(new Error(`no answer to ${message.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.send(JSON.stringify({ ...message, id }));
     });
@@ -228,19 +230,37 @@ export class TaskwireClient extends EventTarget {
     }
   }
 
-  /** Closes a connection that has been silent for longer than the heartbeat allows. */
+  /**
+   * Pings a connection that has been silent for a ping interval, and drops it (to reconnect)
+   * when the pong does not come within the pong timeout: a dead network path is noticed even
+   * when no close ever arrives.
+   */
   startWatchdog(welcome) {
-    const limit = (welcome.ping_interval_ms ?? 30000) + (welcome.pong_timeout_ms ?? 10000);
+    const quietMs = welcome.ping_interval_ms ?? 30000;
+    const graceMs = welcome.pong_timeout_ms ?? 10000;
+    let probing = false;
     clearInterval(this.watchdog);
     this.watchdog = setInterval(() => {
-      if (this.socket && Date.now() - this.lastReceived > limit) {
-        const socket = this.socket;
-        this.socket = null;
-        socket.close();
-        this.failPending("connection timed out");
-        this.scheduleReconnect(4002, "no message from the server in time");
-      }
-    }, Math.min(limit, 5000));
+      const socket = this.socket;
+      if (!socket || probing || Date.now() - this.lastReceived < quietMs) return;
+      probing = true;
+      this.request({ type: "ping" }, graceMs).then(
+        () => (probing = false),
+        () => {
+          probing = false;
+          if (this.socket === socket) this.drop(4002, "no pong from the server in time");
+        },
+      );
+    }, Math.min(quietMs, 5000));
+  }
+
+  /** Gives up on the current connection and reconnects. */
+  drop(code, reason) {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    this.failPending(reason);
+    this.scheduleReconnect(code, reason);
   }
 
   scheduleReconnect(code, reason) {

@@ -349,7 +349,7 @@ const done = arguments[arguments.length - 1];
   quiet.connect();
   const silent = sockets[sockets.length - 1];
   silent.receive({ type: 'welcome', client_id: 'q', ping_interval_ms: 40, pong_timeout_ms: 40 });
-  await tick(200);
+  for (let waited = 0; waited < 3000 && quiet.state !== 'offline'; waited += 20) await tick(20);
   const probe = silent.sent.find((m) => m.type === 'ping');
   const quietState = quiet.state;
   quiet.close();

@@ -101,6 +101,7 @@ client.addEventListener("recovered", ({ detail }) => {
 
 client.addEventListener("welcome", ({ detail }) => {
   admin.ownClientID = detail.client_id;
+  admin.poll();
   setText($("#server-version"), detail.server);
 });
 

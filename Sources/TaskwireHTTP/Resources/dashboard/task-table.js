@@ -169,6 +169,7 @@ export class TaskTable {
     cells.bar.className = `bar ${task.status}`;
     setText(cells.percent, progress == null ? "" : `${Math.round(progress * 100)}%`);
     setText(cells.message, task.message ?? "");
+    if (cells.message.title !== cells.message.textContent) cells.message.title = cells.message.textContent;
     setText(cells.attempts, task.max_attempts ? `${task.attempts}/${task.max_attempts}` : task.attempts);
     setText(cells.updated, formatTime(task.seenAt));
     cells.cancel.hidden = !canCancel(task.status);

@@ -247,4 +247,4 @@ client.subscribe(STREAMS);
 client.connect();
 admin.start();
 // For the console and tests.
-window.taskwireDashboard = { client, api, table, get reloads() { return reloads; } };
+window.taskwireDashboard = { client, api, table, chart, get reloads() { return reloads; } };

@@ -166,7 +166,7 @@ export class AdminView {
       .sort((a, b) => String(b.connected_at).localeCompare(String(a.connected_at)))
       .slice(0, 100)
       .map((c) => el("tr", { class: c.client_id === this.ownClientID ? "own" : null },
-        el("td", {}, el("code", {}, c.client_id), c.client_id === this.ownClientID ? el("span", { class: "tag" }, "this page") : null),
+        el("td", {}, el("code", {}, c.client_id), c.client_id === this.ownClientID ? el("span", { class: "tag", title: "this page's connection" }, "you") : null),
         el("td", {}, c.user_id ?? "—"),
         el("td", {}, el("span", { class: `state ${c.state}` }, c.state)),
         el("td", { class: "time" }, formatAge(c.connected_at)),

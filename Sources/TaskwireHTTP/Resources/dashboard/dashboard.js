@@ -52,7 +52,7 @@ function schedule() {
       const note = $("#tasks-skipped");
       note.hidden = table.skipped === 0;
       if (table.skipped) setText(note, `busy: ${formatCount(table.skipped)} new tasks passed over, the newest shown`);
-    } else if (table.inserts.length || table.dirty.size) {
+    } else if (table.inserts.size || table.dirty.size) {
       setTimeout(schedule, TABLE_INTERVAL_MS - (now - tableFlushedAt));
     }
     counters.flush();

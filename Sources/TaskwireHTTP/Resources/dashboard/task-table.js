@@ -18,7 +18,7 @@ export class TaskTable {
     /** Tasks created but passed over by the last flush (0 when every new task got its row). */
     this.skipped = 0;
     this.rows = new Map(); // id -> {task, tr, cells}
-    this.inserts = []; // tasks to add on top, oldest first
+    this.inserts = new Map(); // id -> task, to add on top at the next flush, oldest first
     this.dirty = new Set();
     this.filter = { queue: "", status: "" };
     this.selected = null;
@@ -33,7 +33,7 @@ export class TaskTable {
   /** Replaces every row with `tasks` (newest first), as the HTTP API lists them. */
   load(tasks) {
     this.rows.clear();
-    this.inserts = [];
+    this.inserts.clear();
     this.dirty.clear();
     this.body.replaceChildren();
     const fragment = document.createDocumentFragment();
@@ -48,26 +48,29 @@ export class TaskTable {
     if (row) {
       row.task = { ...row.task, ...task, seenAt: Date.now() };
       this.dirty.add(task.id);
-    } else if (this.matches(task) && !this.inserts.some((t) => t.id === task.id)) {
-      this.inserts.push(task);
+    } else if (this.inserts.has(task.id)) {
+      Object.assign(this.inserts.get(task.id), task);
+    } else if (this.matches(task)) {
+      this.inserts.set(task.id, task);
     }
   }
 
   /** A `task_update` event from `stream`. */
   apply(event, stream) {
     const row = this.rows.get(event.task_id);
-    if (!row) {
+    const waiting = row ? null : this.inserts.get(event.task_id);
+    if (!row && !waiting) {
       if (stream !== "task_created") return;
       const task = {
         id: event.task_id, queue: event.queue, name: "", status: event.status, progress: event.progress,
         message: event.message, attempts: 0, max_attempts: null, updated_at: null, seenAt: Date.now(), needsName: true,
       };
       if (!this.matches(task)) return;
-      this.inserts.push(task);
-      if (this.inserts.length > this.cap) this.inserts.splice(0, this.inserts.length - this.cap);
+      this.inserts.set(task.id, task);
+      if (this.inserts.size > this.cap) this.inserts.delete(this.inserts.keys().next().value);
       return;
     }
-    const task = row.task;
+    const task = row ? row.task : waiting;
     // An event older than what a fresher HTTP snapshot showed: a finished task changes only by a retry.
     if (stream === "task_created") return;
     if (isFinished(task.status) && !(event.status === "pending" && event.message === "retried")) return;
@@ -77,18 +80,18 @@ export class TaskTable {
     task.progress = event.progress;
     task.message = event.message;
     task.seenAt = Date.now();
-    this.dirty.add(task.id);
+    if (row) this.dirty.add(task.id);
   }
 
   /** Writes what changed since the last flush to the DOM; returns the ids of new rows without a name. */
   flush() {
     const unnamed = [];
     this.skipped = 0;
-    if (this.inserts.length) {
+    if (this.inserts.size) {
       const fragment = document.createDocumentFragment();
-      const fresh = this.inserts.slice(-this.maxInserts).reverse();
-      this.skipped = this.inserts.length - fresh.length;
-      this.inserts = [];
+      const fresh = [...this.inserts.values()].slice(-this.maxInserts).reverse();
+      this.skipped = this.inserts.size - fresh.length;
+      this.inserts.clear();
       for (const task of fresh) {
         if (this.rows.has(task.id)) continue;
         fragment.append(this.makeRow(task).tr);
@@ -177,7 +180,7 @@ export class TaskTable {
   }
 
   renderEmpty() {
-    this.body.parentElement.classList.toggle("empty", this.rows.size === 0 && this.inserts.length === 0);
+    this.body.parentElement.classList.toggle("empty", this.rows.size === 0 && this.inserts.size === 0);
   }
 
   click(event) {

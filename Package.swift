@@ -8,6 +8,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The dashboard's files (Sources/TaskwireHTTP/Resources/dashboard), served by DashboardController.
+let dashboardFiles = [
+    "index.html", "dashboard.css", "dashboard.js", "taskwire-client.js", "api.js", "chart.js", "dom.js",
+    "panels.js", "submit-form.js", "task-details.js", "task-table.js",
+]
+
 let package = Package(
     name: "taskwire",
     platforms: [.macOS(.v15)],
@@ -116,8 +122,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            // The OpenAPI document, compiled into the binary: no Foundation, no resource bundle to ship.
-            resources: [.embedInCode("Resources/openapi.json")],
+            // The OpenAPI document and the dashboard, compiled into the binary: no Foundation, no
+            // resource bundle to ship, found wherever the binary runs.
+            resources: [.embedInCode("Resources/openapi.json")] + dashboardFiles.map { .embedInCode("Resources/dashboard/\($0)") },
             swiftSettings: swiftSettings
         ),
         // Composition root: configuration, presets, application.

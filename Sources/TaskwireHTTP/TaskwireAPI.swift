@@ -3,7 +3,8 @@ public import Prometheus
 public import TaskwireHub
 public import TaskwireQueue
 
-/// Taskwire's HTTP API: the task queue, admin, publish, metrics and health routes, and the OpenAPI document.
+/// Taskwire's HTTP API: the task queue, admin, publish, metrics and health routes, the OpenAPI
+/// document, and the live dashboard.
 ///
 /// ```swift
 /// let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -12,7 +13,7 @@ public import TaskwireQueue
 ///
 /// | route | answer |
 /// |---|---|
-/// | `POST /api/v1/tasks`, `GET /api/v1/tasks[/{id}]`, `POST /api/v1/tasks/{id}/cancel` | tasks (with `tasks`) |
+/// | `POST /api/v1/tasks`, `GET /api/v1/tasks[/{id}]`, `POST /api/v1/tasks/{id}/cancel\|retry` | tasks (with `tasks`) |
 /// | `POST /api/v1/queues/{queue}/claim`, `POST /api/v1/tasks/{id}/progress\|heartbeat\|complete\|fail` | workers (with `tasks`) |
 /// | `GET /api/v1/queue/status`, `POST /api/v1/notifications` | counts; 202 (with `tasks`) |
 /// | `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of all of these |
@@ -22,6 +23,7 @@ public import TaskwireQueue
 /// | `GET /api/v1/metrics` | the hub's metrics as JSON |
 /// | `GET /metrics` | Prometheus text from `registry` |
 /// | `GET /healthz`, `GET /readyz` | 200 `{"status":"ok"}`; `/readyz` 503 naming the failing check |
+/// | `GET /`, `GET /dashboard/{file}`, `GET /taskwire-client.js` | the dashboard and its JavaScript client module |
 ///
 /// Every error, Hummingbird's own included (no route, wrong method, body too large), is
 /// answered with `{"error":{"code":"…","message":"…"}}`.
@@ -63,6 +65,7 @@ public struct TaskwireAPI: Sendable {
         if let authenticator { router.add(middleware: AuthMiddleware(authenticator: authenticator)) }
         HealthController(checks: readinessChecks).addRoutes(to: router)
         PrometheusController(registry: registry).addRoutes(to: router)
+        DashboardController().addRoutes(to: router)
         let api = router.group("api/v1")
         PublishController(hub: hub, maxBodySize: maxBodySize).addRoutes(to: api)
         ConnectionsController(hub: hub).addRoutes(to: api)

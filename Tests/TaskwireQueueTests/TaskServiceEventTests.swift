@@ -131,6 +131,27 @@ import TaskwireTesting
         #expect(error?.code == .conflict, "the worker of a cancelled task is refused")
     }
 
+    @Test func retryingAFailedTaskSendsAnUpdateAndItCanBeClaimedAgain() async throws {
+        let fixture = QueueFixture()
+        let watcher = try fixture.taskWatcher()
+        let task = try await fixture.service.create(NewTask(name: "once", maxAttempts: 1))
+        _ = try await fixture.service.claim(queue: "default", workerID: "w1", leaseSeconds: 30)
+        _ = try await fixture.service.fail(id: task.id, workerID: "w1", error: "boom", retry: true)
+        _ = watcher.events()
+
+        let retried = try await fixture.service.retry(id: task.id)
+        #expect(retried.status == .pending && retried.attempts == 0 && retried.error == nil)
+        let events = watcher.events()
+        #expect(events.streams == ["task_updated", "queue:default"])
+        #expect(events.allSatisfy { $0.status == "pending" && $0.message == "retried" && $0.taskID == task.id })
+        let error = await #expect(throws: TaskQueueError.self) { _ = try await fixture.service.retry(id: task.id) }
+        #expect(error?.code == .conflict, "a pending task is not retried")
+        #expect(watcher.events().isEmpty)
+
+        let claimed = try #require(try await fixture.service.claim(queue: "default", workerID: "w2", leaseSeconds: 30))
+        #expect(claimed.id == task.id && claimed.attempts == 1)
+    }
+
     @Test func claimWithNothingPendingIsNilAndSendsNothing() async throws {
         let fixture = QueueFixture()
         let watcher = try fixture.taskWatcher()

@@ -114,6 +114,46 @@ import TaskwireQueue
         #expect(task.status == status)
     }
 
+    @Test(arguments: [TaskStatus.failed, .cancelled])
+    func retryMakesAFailedOrCancelledTaskPendingWithEveryAttemptAgain(_ status: TaskStatus) throws {
+        var task = running(maxAttempts: 2)
+        try TaskTransitions.progress(&task, workerID: "w1", progress: 0.4, message: "working", now: now + .seconds(1))
+        if status == .failed {
+            try TaskTransitions.fail(&task, workerID: "w1", error: "boom", retry: false, now: now + .seconds(2))
+        } else {
+            try TaskTransitions.cancel(&task, now: now + .seconds(2))
+        }
+        let before = task
+        try TaskTransitions.retry(&task, now: now + .seconds(3))
+        #expect(task.status == .pending)
+        #expect(task.attempts == 0 && task.maxAttempts == 2)
+        #expect(task.error == nil && task.result == nil)
+        #expect(task.workerID == nil && task.leaseExpiresAt == nil)
+        #expect(task.progress == nil && task.message == "retried")
+        #expect(task.updatedAt == now + .seconds(3))
+        #expect(task.id == before.id && task.createdAt == before.createdAt && task.payload == before.payload)
+        #expect(task.priority == before.priority && task.queue == before.queue)
+
+        // It can be claimed, and fail with retry, as a new task can.
+        TaskTransitions.claim(&task, workerID: "w2", lease: .seconds(30), now: now + .seconds(4))
+        #expect(task.attempts == 1)
+        try TaskTransitions.fail(&task, workerID: "w2", error: "again", retry: true, now: now + .seconds(5))
+        #expect(task.status == .pending, "one attempt of two used: requeued")
+    }
+
+    @Test(arguments: [TaskStatus.pending, .running, .completed])
+    func retryingATaskThatIsNotFailedOrCancelledIsAConflict(_ status: TaskStatus) throws {
+        var task = status == .pending ? pending() : running()
+        if status == .completed {
+            try TaskTransitions.complete(&task, workerID: "w1", result: "1", now: now + .seconds(1))
+        }
+        let original = task
+        let error = conflict { () throws(TaskQueueError) in try TaskTransitions.retry(&task, now: now + .seconds(2)) }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains(status.rawValue) == true)
+        #expect(task == original, "a refused retry changes nothing")
+    }
+
     @Test func leaseExpiryRequeuesWhileAttemptsRemain() {
         var task = running(maxAttempts: 2)
         TaskTransitions.expireLease(&task, now: now + .seconds(31))

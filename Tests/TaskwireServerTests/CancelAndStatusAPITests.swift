@@ -52,6 +52,38 @@ import Testing
         }
     }
 
+    @Test func retryPutsAFailedOrCancelledTaskBackAndOtherwiseIs409() async throws {
+        let fixture = TaskAPIFixture()
+        let updates = try fixture.connect(subscriptions: ["task_updated"])
+        try await fixture.test { client in
+            let failed = try await client.createTask(#"{"name":"f","max_attempts":1}"#).id
+            _ = try await client.claim(worker: "w")
+            _ = try await client.post("/api/v1/tasks/\(failed)/fail", #"{"worker_id":"w","error":"boom"}"#)
+            let cancelled = try await client.createTask().id
+            _ = try await client.post("/api/v1/tasks/\(cancelled)/cancel", "")
+            _ = updates.take()
+
+            for id in [failed, cancelled] {
+                let retried = try await client.post("/api/v1/tasks/\(id)/retry", "")
+                #expect(retried.status == .ok, "\(String(buffer: retried.body))")
+                let task = retried.json
+                #expect(task.string("status") == "pending" && task.int("attempts") == 0)
+                #expect(task["error"] == .null && task["worker_id"] == .null && task["lease_expires_at"] == .null)
+                expectError(try await client.post("/api/v1/tasks/\(id)/retry", ""), .conflict, code: "conflict", mentions: "pending")
+            }
+            #expect(updates.parsedMessages.map { $0.string("status") } == ["pending", "pending"])
+            #expect(try await client.claim(worker: "w2").id == failed, "retried, the older task is claimed first")
+        }
+    }
+
+    @Test func retryUnknownOrMalformedIsNotFound() async throws {
+        let fixture = TaskAPIFixture()
+        try await fixture.test { client in
+            expectError(try await client.post("/api/v1/tasks/nope/retry", ""), .notFound, code: "not_found")
+            expectError(try await client.post("/api/v1/tasks/%2F%2F/retry", ""), .notFound, code: "not_found")
+        }
+    }
+
     @Test func queueStatusCountsOverAllQueuesAndPerQueue() async throws {
         let fixture = TaskAPIFixture()
         try await fixture.test { client in

@@ -48,12 +48,14 @@ def test_served_document(server):
     operations = {(m.upper(), p) for p, item in served["paths"].items() for m in item if m != "parameters"}
     # Every endpoint of PROTOCOL.md's HTTP table is documented (and so fuzzed below).
     for op in [("POST", "/api/v1/tasks"), ("GET", "/api/v1/tasks/{id}"), ("GET", "/api/v1/tasks"),
-               ("POST", "/api/v1/tasks/{id}/cancel"), ("POST", "/api/v1/queues/{queue}/claim"),
+               ("POST", "/api/v1/tasks/{id}/cancel"), ("POST", "/api/v1/tasks/{id}/retry"),
+               ("POST", "/api/v1/queues/{queue}/claim"),
                ("POST", "/api/v1/tasks/{id}/progress"), ("POST", "/api/v1/tasks/{id}/heartbeat"),
                ("POST", "/api/v1/tasks/{id}/complete"), ("POST", "/api/v1/tasks/{id}/fail"),
                ("GET", "/api/v1/queue/status"), ("POST", "/api/v1/notifications"), ("POST", "/api/v1/publish"),
                ("GET", "/api/v1/connections"), ("DELETE", "/api/v1/connections/{client_id}"),
-               ("GET", "/api/v1/metrics"), ("GET", "/metrics"), ("GET", "/healthz"), ("GET", "/readyz")]:
+               ("GET", "/api/v1/metrics"), ("GET", "/metrics"), ("GET", "/healthz"), ("GET", "/readyz"),
+               ("GET", "/"), ("GET", "/dashboard/{file}"), ("GET", "/taskwire-client.js")]:
         assert op in operations, f"{op} is not in the OpenAPI document"
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 import pytest
 
 from twclient import Client, assert_error_body, http, parse_rfc3339
-from twtasks import (COUNT_FIELDS, API, Session, cancel, cancel_raw, claim, create, expected_counts, get,
+from twtasks import (COUNT_FIELDS, API, Session, cancel, cancel_raw, claim, create, expected_counts, get, retry,
                      queue_name, queue_status, same_json, worker, worker_raw)
 
 TASK_STREAMS = ("task_created", "task_updated", "task_completed", "task_failed")
@@ -331,6 +331,30 @@ def test_cancel_running(srv, watch):
     assert_stream(w, "task_completed", [])
     assert_stream(w, "task_failed", [])
     assert get(srv, t["id"])["status"] == "cancelled"
+
+
+# ---------------------------------------------------------------- retry (the dashboard's)
+
+def test_retry_of_a_failed_task_is_a_task_updated_event(srv, watch):
+    q = queue_name("rty")
+    w = watch(q)
+    t = create(srv, name="n", queue=q, max_attempts=1)
+    w.follow(t["id"])
+    claim(srv, q, "w1")
+    worker(srv, t["id"], "fail", worker_id="w1", error="boom", retry=True)
+    retry(srv, t["id"])
+    claim(srv, q, "w2")
+    w.wait_counts({"task_updated": 3, "task_failed": 1, f"queue:{q}": 5})
+    w.settle(0.4)
+    created = ev(t, "pending", None, None, q)
+    running = ev(t, "running", None, None, q)
+    failed = ev(t, "failed", None, None, q)
+    retried = ev(t, "pending", None, "retried", q)
+    again = ev(t, "running", None, None, q)
+    assert_stream(w, "task_updated", [running, retried, again])
+    assert_stream(w, "task_failed", [failed])
+    assert_stream(w, f"queue:{q}", [created, running, failed, retried, again])
+    assert_stream(w, f"task:{t['id']}", [running, failed, retried, again], first_seq=2)
 
 
 # ---------------------------------------------------------------- scoping

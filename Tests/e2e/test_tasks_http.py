@@ -14,7 +14,7 @@ import pytest
 from twclient import assert_error_body, http, parse_rfc3339
 from twtasks import (API, COUNT_FIELDS, Session, assert_task, cancel, cancel_raw, claim, claim_raw, counts_of,
                      create, create_raw, expected_counts, get, list_all, list_page, list_raw, queue_name,
-                     queue_status, same_json, worker, worker_raw)
+                     queue_status, retry, retry_raw, same_json, worker, worker_raw)
 
 SERVER_ARGS = ["--ping-interval", "30s", "--max-payload-size", "4KiB", "--max-body-size", "64KiB"]
 MAX_PAYLOAD = 4096
@@ -274,6 +274,44 @@ def test_cancel_finished_is_409(server, q, finish):
 @pytest.mark.parametrize("tid", ["3b241101-e2bb-4255-8caf-4136c566a962", *MALFORMED_IDS])
 def test_cancel_unknown_or_malformed_is_404(server, tid):
     assert_error_body(cancel_raw(server, tid), 404, "not_found")
+
+
+# ---------------------------------------------------------------- POST /api/v1/tasks/{id}/retry
+
+@pytest.mark.parametrize("end", ["fail", "cancel"])
+def test_retry_a_failed_or_cancelled_task_gives_it_every_attempt_again(server, q, end):
+    t = running_task(server, q, max_attempts=2, payload={"k": [1, 2]}, priority=3)
+    if end == "fail":
+        worker(server, t["id"], "fail", worker_id="w1", error="boom", retry=False)
+    else:
+        cancel(server, t["id"])
+    r = retry(server, t["id"])
+    assert_task(r, id=t["id"], queue=q, payload={"k": [1, 2]}, priority=3, max_attempts=2, progress=None,
+                message="retried", worker_id=None, lease_expires_at=None, error=None, result=None,
+                created_at=t["created_at"])
+    assert get(server, t["id"]) == r
+    assert counts_of(server, q) == expected_counts(pending=1)
+    # Claimed again; the two attempts are there again.
+    c = claim(server, q, "w2")
+    assert c["id"] == t["id"] and c["attempts"] == 1
+    worker(server, t["id"], "fail", worker_id="w2", error="again", retry=True)
+    assert get(server, t["id"])["status"] == "pending"
+
+
+@pytest.mark.parametrize("state", ["pending", "running", "completed"])
+def test_retry_a_task_that_is_not_failed_or_cancelled_is_409(server, q, state):
+    t = create(server, name="r", queue=q)
+    if state != "pending":
+        t = claim(server, q, "w1")
+    if state == "completed":
+        t = worker(server, t["id"], "complete", worker_id="w1", result=1)
+    assert_error_body(retry_raw(server, t["id"]), 409, "conflict", mentions=state)
+    assert get(server, t["id"])["status"] == state
+
+
+@pytest.mark.parametrize("tid", ["3b241101-e2bb-4255-8caf-4136c566a962", *MALFORMED_IDS])
+def test_retry_unknown_or_malformed_is_404(server, tid):
+    assert_error_body(retry_raw(server, tid), 404, "not_found")
 
 
 # ---------------------------------------------------------------- POST /api/v1/queues/{queue}/claim

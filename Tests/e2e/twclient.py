@@ -93,13 +93,14 @@ class Server:
         self._log_file = None
 
     # -- lifecycle
-    def start(self, attempts: int = 3) -> "Server":
+    def start(self, attempts: int = 3, port: int | None = None) -> "Server":
+        """Starts the server on a free port, or on ``port`` (a restart where clients expect it)."""
         binary = server_binary()
         if not binary.exists():
             raise ServerStartError(f"server binary {binary} does not exist (run `swift build`, or set TASKWIRE_BIN)")
         last = ""
-        for attempt in range(attempts):
-            self.port = free_port()
+        for attempt in range(1 if port else attempts):
+            self.port = port or free_port()
             self.log_path = self.log_dir / f"{self.name}-{self.port}.log"
             self._log_file = open(self.log_path, "wb")
             db_args = [] if any(a == "--database" or a.startswith("--database=") for a in self.args) \

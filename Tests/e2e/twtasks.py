@@ -99,6 +99,14 @@ def cancel(srv: Server, tid: str) -> dict:
     return assert_task(_check(cancel_raw(srv, tid), 200, f"cancel {tid}").json(), status="cancelled")
 
 
+def retry_raw(srv: Server, tid: str) -> Response:
+    return http(srv, "POST", f"{API}/tasks/{tid}/retry")
+
+
+def retry(srv: Server, tid: str) -> dict:
+    return assert_task(_check(retry_raw(srv, tid), 200, f"retry {tid}").json(), status="pending", attempts=0)
+
+
 def list_raw(srv: Server, query: str = "") -> Response:
     return http(srv, "GET", f"{API}/tasks{('?' + query) if query else ''}")
 

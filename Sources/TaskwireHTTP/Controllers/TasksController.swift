@@ -6,7 +6,8 @@ import TaskwireProtocol
 import TaskwireQueue
 
 /// The producer's routes: `POST /api/v1/tasks` (201, the task), `GET /api/v1/tasks/{id}`,
-/// `GET /api/v1/tasks?status=&queue=&limit=&cursor=` and `POST /api/v1/tasks/{id}/cancel`.
+/// `GET /api/v1/tasks?status=&queue=&limit=&cursor=`, `POST /api/v1/tasks/{id}/cancel` and
+/// `POST /api/v1/tasks/{id}/retry` (a failed or cancelled task, pending again; 409 otherwise).
 ///
 /// An unknown or malformed id is 404. A `payload` larger than the queue's `max_payload_size`
 /// is 413 naming the field; a body larger than `maxBodySize` is 413 naming the body.
@@ -25,6 +26,8 @@ struct TasksController: Sendable {
         router.allowOnly([.get], on: "tasks/{id}")
         router.post("tasks/{id}/cancel", use: cancel)
         router.allowOnly([.post], on: "tasks/{id}/cancel")
+        router.post("tasks/{id}/retry", use: retry)
+        router.allowOnly([.post], on: "tasks/{id}/retry")
     }
 
     @Sendable func create(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
@@ -62,6 +65,12 @@ struct TasksController: Sendable {
     @Sendable func cancel(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let task = try await service.cancel(id: try context.parameters.require("id"))
         context.logger.debug("task cancelled", metadata: ["tw.task.id": "\(task.id)"])
+        return .json(TaskJSON.task(task))
+    }
+
+    @Sendable func retry(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
+        let task = try await service.retry(id: try context.parameters.require("id"))
+        context.logger.debug("task retried", metadata: ["tw.task.id": "\(task.id)"])
         return .json(TaskJSON.task(task))
     }
 

@@ -85,6 +85,12 @@ public final class TaskService: Sendable {
         return try await update(id: id) { task throws(TaskQueueError) in try TaskTransitions.cancel(&task, now: now) }
     }
 
+    /// Puts a failed or cancelled task back to pending, with `max_attempts` attempts again.
+    public func retry(id: String) async throws -> TaskRecord {
+        let now = clock.now()
+        return try await update(id: id) { task throws(TaskQueueError) in try TaskTransitions.retry(&task, now: now) }
+    }
+
     // MARK: Workers
 
     /// Claims the next pending task of `queue` for `workerID`, holding it for `leaseSeconds`.

@@ -73,6 +73,27 @@ public enum TaskTransitions {
         task.updatedAt = now
     }
 
+    /// Puts a failed or cancelled task back to pending with all of its attempts again: the
+    /// error, worker, lease, progress and result of its earlier runs are cleared. It keeps its
+    /// place in the queue (its creation order).
+    public static func retry(_ task: inout TaskRecord, now: Timestamp) throws(TaskQueueError) {
+        guard task.status == .failed || task.status == .cancelled else {
+            throw TaskQueueError(
+                .conflict,
+                "task \"\(task.id)\" is \(task.status.rawValue); only failed or cancelled tasks can be retried"
+            )
+        }
+        task.status = .pending
+        task.attempts = 0
+        task.progress = nil
+        task.message = "retried"
+        task.error = nil
+        task.result = nil
+        task.workerID = nil
+        task.leaseExpiresAt = nil
+        task.updatedAt = now
+    }
+
     /// A lease ran out: pending again while attempts remain, else failed.
     public static func expireLease(_ task: inout TaskRecord, now: Timestamp) {
         task.leaseExpiresAt = nil

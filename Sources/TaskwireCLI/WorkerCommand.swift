@@ -64,8 +64,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A command that closes its input before reading the payload must not kill the worker.
+        signal(SIGPIPE, SIG_IGN)
         let shutdown = ShutdownSignal()
-        shutdown.install()
         let worker = TaskWorker(
             api: try client.api(),
             queue: queue,
@@ -81,27 +82,30 @@ struct WorkerCommand: AsyncParsableCommand {
         let poll = Duration.milliseconds(Int64(pollInterval * 1000))
         let grace = Duration.milliseconds(Int64(gracePeriod * 1000))
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await shutdown.handleSignals() }
             group.addTask {
                 // After the first signal, running commands get the grace period, then are released.
                 await shutdown.wait(for: .draining)
                 guard await shutdown.sleepUntilReleased(grace) else { return }
                 shutdown.set(.releasing)
             }
-            for _ in 0..<concurrency {
-                group.addTask {
-                    while shutdown.level == .running {
-                        if let maxTasks, claimed.value >= maxTasks { break }
-                        guard let task = await worker.claim() else {
-                            _ = await shutdown.sleep(poll)
-                            continue
+            await withTaskGroup(of: Void.self) { loops in
+                for _ in 0..<concurrency {
+                    loops.addTask {
+                        while shutdown.level == .running {
+                            if let maxTasks, claimed.value >= maxTasks { break }
+                            guard let task = await worker.claim() else {
+                                _ = await shutdown.sleep(poll)
+                                continue
+                            }
+                            let count = claimed.increment()
+                            await worker.run(task)
+                            if let maxTasks, count >= maxTasks { break }
                         }
-                        let count = claimed.increment()
-                        await worker.run(task)
-                        if let maxTasks, count >= maxTasks { break }
                     }
                 }
             }
-            for _ in 0..<concurrency { await group.next() }
+            // Every loop is done: end the grace period's wait and the signal handling.
             shutdown.set(.releasing)
             group.cancelAll()
         }

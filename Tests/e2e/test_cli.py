@@ -21,8 +21,8 @@ SERVER_ARGS = ["--lease-check-interval", "200ms"]
 
 
 def tw(server, *args: str, input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-    """Runs ``taskwire ARGS --server URL`` to completion."""
-    return subprocess.run([str(server_binary()), *args, "--server", server.base_url()], input=input,
+    """Runs ``taskwire COMMAND --server URL ARGS`` to completion."""
+    return subprocess.run([str(server_binary()), args[0], "--server", server.base_url(), *args[1:]], input=input,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -179,7 +179,7 @@ def test_a_failing_command_fails_the_task_with_its_status_and_stderr_then_it_is_
     assert (failed["status"], failed["attempts"]) == ("failed", 2)
     assert "exit status 3" in failed["error"] and "disk full" in failed["error"]
     statuses = [e["status"] for e in events]
-    assert statuses == ["running", "pending", "running", "failed"], events
+    assert statuses == ["pending", "running", "pending", "running", "failed"], events
 
 
 def test_no_retry_fails_the_task_at_once(server, tmp_path):

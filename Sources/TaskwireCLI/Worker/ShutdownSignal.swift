@@ -1,6 +1,5 @@
-import Dispatch
-import Foundation
 import Synchronization
+import UnixSignals
 
 /// SIGTERM and SIGINT for the worker: the first asks it to stop after the current tasks (or to
 /// release them after the grace period), a second one releases them at once.
@@ -18,18 +17,11 @@ final class ShutdownSignal: Sendable {
     }
 
     private let state = Mutex(State())
-    private let sources = SignalSources()
 
-    /// Starts catching SIGTERM and SIGINT (and ignoring SIGPIPE, which a command that closes its
-    /// input early would otherwise send to the worker).
-    func install() {
-        signal(SIGPIPE, SIG_IGN)
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.escalate() }
-            source.resume()
-            sources.keep(source)
+    /// Escalates on every SIGTERM or SIGINT until cancelled.
+    func handleSignals() async {
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            escalate()
         }
     }
 
@@ -80,12 +72,3 @@ final class ShutdownSignal: Sendable {
     }
 }
 
-/// Keeps the dispatch sources of the signals alive for the life of the process.
-///
-/// `@unchecked Sendable`: written only by ``ShutdownSignal/install()``, once, before the worker
-/// starts any task, and never read.
-private final class SignalSources: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-
-    func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
-}

@@ -1,10 +1,13 @@
 import Foundation
+import Synchronization
 
 /// One run of the worker's command for a task: the payload on standard input, standard output
 /// and standard error as lines, and the exit status.
 ///
-/// Runs through Foundation's `Process` (`/usr/bin/env` finds the command on `PATH`); each pipe
-/// is read by a thread of its own, so a command that prints a lot never blocks on a full pipe.
+/// The command is started with `posix_spawn` through `/usr/bin/env` (which finds it on `PATH`),
+/// in a process group of its own, with every signal unblocked and at its default action: the
+/// worker's threads block or ignore signals (SIGTERM, SIGPIPE) that the command must not inherit.
+/// Each pipe is read by a thread of its own, so a command that prints a lot never blocks.
 final class TaskProcess: Sendable {
     /// How the command ended.
     enum Exit: Sendable, Equatable {
@@ -23,54 +26,104 @@ final class TaskProcess: Sendable {
 
     let stdout: AsyncStream<String>
     let stderr: AsyncStream<String>
-    private let exits: AsyncStream<Exit>
-    private let process: Process
+    private let pid: pid_t
+    private let exit = ExitLatch()
 
     /// Starts `command` with `environment` added to this process's, writing `input` to its standard input.
     ///
-    /// - Throws: when the command cannot be started.
+    /// - Throws: `POSIXError` when the pipes cannot be made or the command cannot be started.
     init(command: [String], environment: [String: String], input: Data) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let stdin = Pipe()
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        let (exits, exitContinuation) = AsyncStream<Exit>.makeStream()
-        process.terminationHandler = { process in
-            switch process.terminationReason {
-            case .exit: exitContinuation.yield(.status(process.terminationStatus))
-            case .uncaughtSignal: exitContinuation.yield(.signal(process.terminationStatus))
-            @unknown default: exitContinuation.yield(.status(process.terminationStatus))
-            }
-            exitContinuation.finish()
+        // Pipes are made and the command started under one lock: between `pipe` and `fcntl`,
+        // another command started at that moment would inherit the new pipe.
+        let (pid, stdinWrite, stdoutRead, stderrRead) = try Self.spawnLock.withLock { _ in
+            try Self.spawn(command: command, environment: environment)
         }
-        try process.run()
-        self.process = process
-        self.exits = exits
-        self.stdout = Self.lines(of: stdoutPipe.fileHandleForReading)
-        self.stderr = Self.lines(of: stderrPipe.fileHandleForReading)
-        let writer = stdin.fileHandleForWriting
+        self.pid = pid
+        self.stdout = Self.lines(of: FileHandle(fileDescriptor: stdoutRead, closeOnDealloc: true))
+        self.stderr = Self.lines(of: FileHandle(fileDescriptor: stderrRead, closeOnDealloc: true))
+        let writer = FileHandle(fileDescriptor: stdinWrite, closeOnDealloc: true)
         Thread.detachNewThread {
-            // A command that does not read its input closes the pipe: that is not an error.
+            // A command that does not read its input closes the pipe: that is not an error
+            // (SIGPIPE is ignored by the worker, so the write just fails).
             try? writer.write(contentsOf: input)
             try? writer.close()
         }
+        let latch = exit
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            latch.set(status & 0x7f == 0 ? .status((status >> 8) & 0xff) : .signal(status & 0x7f))
+        }
     }
 
-    /// Waits until the command ends.
+    private static let spawnLock = Mutex(())
+
+    /// Starts the command. - Returns: its pid and the parent's ends of its three pipes.
+    private static func spawn(command: [String], environment: [String: String]) throws -> (pid_t, Int32, Int32, Int32) {
+        let stdinPipe = try Self.makePipe()
+        let stdoutPipe = try Self.makePipe()
+        let stderrPipe = try Self.makePipe()
+        let parentEnds = [stdinPipe.write, stdoutPipe.read, stderrPipe.read]
+        let childEnds = [stdinPipe.read, stdoutPipe.write, stderrPipe.write]
+        defer { for fd in childEnds { close(fd) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (fd, target) in zip(childEnds, [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO]) {
+            posix_spawn_file_actions_adddup2(&actions, fd, target)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let arguments = ["/usr/bin/env"] + command
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0)=\($1)" }
+        var pid: pid_t = 0
+        let result = Self.withCStrings(arguments) { argv in
+            Self.withCStrings(variables) { envp in
+                posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
+            }
+        }
+        guard result == 0 else {
+            for fd in parentEnds { close(fd) }
+            throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL)
+        }
+        return (pid, stdinPipe.write, stdoutPipe.read, stderrPipe.read)
+    }
+
+    /// Waits until the command ends (also when the waiting task is cancelled: a run always ends with its exit).
     func waitForExit() async -> Exit {
-        for await exit in exits { return exit }
-        return .status(process.terminationStatus)
+        await exit.wait()
     }
 
-    /// Asks the command to stop (SIGTERM).
+    /// Asks the command, and whatever it started in its process group, to stop (SIGTERM).
     func terminate() {
-        if process.isRunning { process.terminate() }
+        guard !exit.isSet else { return }
+        if kill(-pid, SIGTERM) != 0 { kill(pid, SIGTERM) }
+    }
+
+    private static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        // Close-on-exec: a command must not inherit the pipes of the others running beside it.
+        guard pipe(&fds) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    /// Calls `body` with a NULL-terminated C array of `strings`.
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        let pointers = strings.map { strdup($0) } + [nil]
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
     }
 
     /// The lines read from `handle` until end of file, without their newlines.
@@ -92,5 +145,31 @@ final class TaskProcess: Sendable {
             try? handle.close()
         }
         return stream
+    }
+}
+
+/// The exit of a process, set once by the thread that waits for it, awaited by the worker.
+private final class ExitLatch: Sendable {
+    private let state = Mutex<(exit: TaskProcess.Exit?, waiters: [CheckedContinuation<TaskProcess.Exit, Never>])>((nil, []))
+
+    var isSet: Bool { state.withLock { $0.exit != nil } }
+
+    func set(_ exit: TaskProcess.Exit) {
+        let waiters = state.withLock { state in
+            state.exit = exit
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: exit) }
+    }
+
+    func wait() async -> TaskProcess.Exit {
+        await withCheckedContinuation { waiter in
+            let exit = state.withLock { state in
+                if state.exit == nil { state.waiters.append(waiter) }
+                return state.exit
+            }
+            if let exit { waiter.resume(returning: exit) }
+        }
     }
 }

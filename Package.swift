@@ -241,6 +241,7 @@ let package = Package(
                 "TaskwireProtocol",
                 "TaskwireQueue",
                 "TaskwireServer",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

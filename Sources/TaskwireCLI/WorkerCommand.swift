@@ -86,7 +86,7 @@ struct WorkerCommand: AsyncParsableCommand {
             group.addTask {
                 // After the first signal, running commands get the grace period, then are released.
                 await shutdown.wait(for: .draining)
-                guard await shutdown.sleepUntilReleased(grace) else { return }
+                guard await shutdown.sleep(grace, unless: .releasing) else { return }
                 shutdown.set(.releasing)
             }
             await withTaskGroup(of: Void.self) { loops in
@@ -95,7 +95,7 @@ struct WorkerCommand: AsyncParsableCommand {
                         while shutdown.level == .running {
                             if let maxTasks, claimed.value >= maxTasks { break }
                             guard let task = await worker.claim() else {
-                                _ = await shutdown.sleep(poll)
+                                _ = await shutdown.sleep(poll, unless: .draining)
                                 continue
                             }
                             let count = claimed.increment()
@@ -123,18 +123,3 @@ private final class ClaimCount: Sendable {
     func increment() -> Int { count.add(1, ordering: .relaxed).newValue }
 }
 
-extension ShutdownSignal {
-    /// Waits `grace` unless the level reaches releasing first. - Returns: true when the grace period ran out.
-    func sleepUntilReleased(_ grace: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await Task.sleep(for: grace)) != nil }
-            group.addTask {
-                await self.wait(for: .releasing)
-                return false
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-    }
-}

@@ -105,29 +105,16 @@ public final class TaskwireClient: Sendable {
         if let handle = state.withLock({ $0.connection }) { return handle }
         return try await withTimeout(timeout, "waiting for a connection to \(configuration.server)") { [self] in
             let id = state.withLock { $0.makeID() }
-            return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (waiter: ClientState.Waiter) in
-                    let outcome: Result<ConnectionHandle, any Error>? = state.withLock { state in
-                        if state.cancelled.remove(id) != nil { return .failure(CancellationError()) }
-                        switch state.phase {
-                        case .connected(let handle): return .success(handle)
-                        case .closed: return .failure(TaskwireClientError(.closed, "the client is closed"))
-                        case .idle, .connecting:
-                            state.waiters[id] = waiter
-                            return nil
-                        }
-                    }
-                    if let outcome { waiter.resume(with: outcome) }
+            return try await suspend(id: id) { state, waiter in
+                switch state.phase {
+                case .connected(let handle): return .success(handle)
+                case .closed: return .failure(TaskwireClientError(.closed, "the client is closed"))
+                case .idle, .connecting:
+                    state.waiters[id] = waiter
+                    return nil
                 }
-            } onCancel: {
-                let waiter = state.withLock { state in
-                    guard let waiter = state.waiters.removeValue(forKey: id) else {
-                        state.cancelled.insert(id)
-                        return ClientState.Waiter?.none
-                    }
-                    return waiter
-                }
-                waiter?.resume(throwing: CancellationError())
+            } unregister: { state in
+                state.waiters.removeValue(forKey: id)
             }
         }
     }
@@ -145,32 +132,48 @@ public final class TaskwireClient: Sendable {
         let left = timeout - (clock.now - start)
         return try await withTimeout(left, "\(what) (request)") { [self] in
             let id = state.withLock { $0.makeID() }
-            return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (reply: ClientState.Reply) in
-                    let failure: (any Error)? = state.withLock { state in
-                        if state.cancelled.remove(id) != nil { return CancellationError() }
-                        guard let current = state.connection, current.id == handle.id else {
-                            return TaskwireClientError(.connectionLost, "\(what): the connection ended before the request was sent")
-                        }
-                        state.replies[id] = reply
-                        return nil
-                    }
-                    if let failure {
-                        reply.resume(throwing: failure)
-                    } else {
-                        handle.send(encode(id))
-                    }
+            return try await suspend(id: id) { state, reply in
+                guard let current = state.connection, current.id == handle.id else {
+                    return .failure(TaskwireClientError(.connectionLost, "\(what): the connection ended before the request was sent"))
                 }
-            } onCancel: {
-                let reply = state.withLock { state in
-                    guard let reply = state.replies.removeValue(forKey: id) else {
-                        state.cancelled.insert(id)
-                        return ClientState.Reply?.none
-                    }
-                    return reply
-                }
-                reply?.resume(throwing: CancellationError())
+                state.replies[id] = reply
+                return nil
+            } unregister: { state in
+                state.replies.removeValue(forKey: id)
+            } registered: {
+                handle.send(encode(id))
             }
+        }
+    }
+
+    /// Suspends on a continuation that `register` stores in the state (or answers at once, by
+    /// returning a result), until whoever finds it there resumes it. Cancellation takes it back
+    /// out with `unregister` and resumes it with `CancellationError`, also when it comes first.
+    ///
+    /// - Parameter registered: called, outside the lock, once the continuation is stored.
+    private func suspend<T: Sendable>(
+        id: Int64,
+        register: (inout ClientState, CheckedContinuation<T, any Error>) -> Result<T, any Error>?,
+        unregister: @escaping @Sendable (inout ClientState) -> CheckedContinuation<T, any Error>?,
+        registered: () -> Void = {}
+    ) async throws -> T {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let answer: Result<T, any Error>? = state.withLock { state in
+                    if state.cancelled.remove(id) != nil { return .failure(CancellationError()) }
+                    return register(&state, continuation)
+                }
+                if let answer { continuation.resume(with: answer) } else { registered() }
+            }
+        } onCancel: {
+            let continuation = state.withLock { state in
+                guard let continuation = unregister(&state) else {
+                    state.cancelled.insert(id)
+                    return CheckedContinuation<T, any Error>?.none
+                }
+                return continuation
+            }
+            continuation?.resume(throwing: CancellationError())
         }
     }
 

@@ -6,10 +6,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct RecoveryTests {
     @Test func reconnectsAfterTheServerRestartsAndReportsTheLostHistory() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        let api = try server.api
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server)) { client in
+        try await withLiveClient { server, client in
+            let api = try server.api
             let events = client.connectionEvents()
             let subscription = try await client.subscribe(to: ["restart-news"])
             var items = subscription.makeAsyncIterator()
@@ -39,15 +37,12 @@ struct RecoveryTests {
             #expect(customData(try await nextItem(&items)) == .string("mine"))
             subscription.cancel()
         }
-        try await server.stop()
     }
 
     @Test func eventsPublishedWhileDisconnectedArriveInOrderWithoutDuplicates() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        let api = try server.api
         // A slow first reconnect leaves time to publish while the client is away.
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server, firstDelay: .milliseconds(700))) { client in
+        try await withLiveClient(firstDelay: .milliseconds(700)) { server, client in
+            let api = try server.api
             let events = client.connectionEvents()
             let subscription = try await client.subscribe(to: ["recover-news"])
             var items = subscription.makeAsyncIterator()
@@ -80,6 +75,5 @@ struct RecoveryTests {
             #expect(seqs == Array(1...11))
             subscription.cancel()
         }
-        try await server.stop()
     }
 }

@@ -6,9 +6,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ScopedSubscriptionTests {
     @Test func withSubscriptionUnsubscribesWhenItsClosureReturns() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server)) { client in
+        try await withLiveClient { server, client in
             try await client.withSubscription(to: ["scoped-a", "scoped-b"]) { _ in
                 let id = try #require(client.welcome?.clientID)
                 #expect(try await serverSubscriptions(server, clientID: id) == ["scoped-a", "scoped-b"])
@@ -16,13 +14,10 @@ struct ScopedSubscriptionTests {
             let id = try #require(client.welcome?.clientID)
             #expect(try await serverSubscriptions(server, clientID: id) == [])
         }
-        try await server.stop()
     }
 
     @Test func aReleasedSubscriptionUnsubscribes() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server)) { client in
+        try await withLiveClient { server, client in
             var subscription: Subscription? = try await client.subscribe(to: ["scoped-released"])
             let id = try #require(client.welcome?.clientID)
             #expect(try await serverSubscriptions(server, clientID: id) == ["scoped-released"])
@@ -35,14 +30,11 @@ struct ScopedSubscriptionTests {
             }
             #expect(left == [])
         }
-        try await server.stop()
     }
 
     @Test func aSharedStreamStaysUntilItsLastSubscriptionEnds() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        let api = try server.api
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server)) { client in
+        try await withLiveClient { server, client in
+            let api = try server.api
             let first = try await client.subscribe(to: ["scoped-shared"])
             let second = try await client.subscribe(to: ["scoped-shared", "scoped-other"])
             let id = try #require(client.welcome?.clientID)
@@ -58,13 +50,10 @@ struct ScopedSubscriptionTests {
             try await second.unsubscribe()
             #expect(try await serverSubscriptions(server, clientID: id) == [])
         }
-        try await server.stop()
     }
 
     @Test func refusedSubscriptionsAndPublishesThrowTheServersError() async throws {
-        let server = try await LiveServer()
-        try await server.start()
-        try await TaskwireClient.withClient(configuration: try clientConfiguration(server)) { client in
+        try await withLiveClient { server, client in
             let publish = await #expect(throws: TaskwireClientError.self) {
                 try await client.publish(.null, to: "task_created")
             }
@@ -77,6 +66,5 @@ struct ScopedSubscriptionTests {
             let delivered = try await client.publish(.object(["n": .number("1")]), to: "nobody-listens")
             #expect(delivered == 0)
         }
-        try await server.stop()
     }
 }

@@ -57,18 +57,19 @@ final class ShutdownSignal: Sendable {
         for await reached in stream where reached >= level { return }
     }
 
-    /// Sleeps `duration`, returning early when shutdown is asked for. - Returns: false when it was.
-    func sleep(_ duration: Duration) async -> Bool {
+    /// Sleeps `duration`, returning early when the level reaches `level`.
+    ///
+    /// - Returns: true when the whole `duration` passed.
+    func sleep(_ duration: Duration, unless level: Level) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await Task.sleep(for: duration)) != nil }
             group.addTask {
-                await self.wait(for: .draining)
+                await self.wait(for: level)
                 return false
             }
             let first = await group.next()!
             group.cancelAll()
-            return first && level == .running
+            return first && self.level < level
         }
     }
 }
-

@@ -1,5 +1,6 @@
 import TaskwireClient
 import TaskwireProtocol
+import TaskwireServer
 import Testing
 
 /// A client configuration for `server` that reconnects quickly and waits briefly.
@@ -58,4 +59,23 @@ func customData(_ item: SubscriptionItem) -> JSONValue? {
 /// The server's subscriptions of the connection `clientID`.
 func serverSubscriptions(_ server: LiveServer, clientID: String) async throws -> [String]? {
     try await server.api.connections().first { $0.clientID == clientID }?.subscriptions
+}
+
+/// Starts a server, runs `body` with a client of it, then closes the client and stops the server.
+func withLiveClient(
+    firstDelay: Duration = .milliseconds(50),
+    configure: @escaping @Sendable (inout TaskwireConfiguration) -> Void = { _ in },
+    _ body: (LiveServer, TaskwireClient) async throws -> Void
+) async throws {
+    let server = try await LiveServer(configure: configure)
+    try await server.start()
+    do {
+        try await TaskwireClient.withClient(configuration: try clientConfiguration(server, firstDelay: firstDelay)) { client in
+            try await body(server, client)
+        }
+    } catch {
+        try? await server.stop()
+        throw error
+    }
+    try await server.stop()
 }

@@ -14,8 +14,11 @@ final class LiveServer: Sendable {
     let port: Int
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
     private let logger = Logger(label: "taskwire.client-test")
+    private let configure: @Sendable (inout TaskwireConfiguration) -> Void
 
-    init() async throws {
+    /// - Parameter configure: changes to the standard configuration (the address is set after it).
+    init(configure: @escaping @Sendable (inout TaskwireConfiguration) -> Void = { _ in }) async throws {
+        self.configure = configure
         let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         port = probe.localAddress?.port ?? 0
         try await probe.close()
@@ -27,10 +30,11 @@ final class LiveServer: Sendable {
     /// Starts the server and waits until it answers over HTTP.
     func start() async throws {
         var configuration = TaskwireConfiguration.standard
+        configuration.hub.shutdownGracePeriod = .seconds(2)
+        configure(&configuration)
         configuration.http.host = "127.0.0.1"
         configuration.http.port = port
         configuration.logLevel = .warning
-        configuration.hub.shutdownGracePeriod = .seconds(2)
         let app = try buildApplication(configuration: configuration, logger: logger, store: InMemoryTaskStore())
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task { try await group.run() }

@@ -81,8 +81,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let maxTasks = self.maxTasks
         let poll = Duration.milliseconds(Int64(pollInterval * 1000))
         let grace = Duration.milliseconds(Int64(gracePeriod * 1000))
+        let wakeups = QueueWakeups()
+        let configuration = try client.clientConfiguration()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await shutdown.handleSignals() }
+            group.addTask { [queue] in await wakeups.watch(queue: queue, configuration: configuration) }
             group.addTask {
                 // After the first signal, running commands get the grace period, then are released.
                 await shutdown.wait(for: .draining)
@@ -94,8 +97,9 @@ struct WorkerCommand: AsyncParsableCommand {
                     loops.addTask {
                         while shutdown.level == .running {
                             if let maxTasks, claimed.value >= maxTasks { break }
+                            let generation = wakeups.generation
                             guard let task = await worker.claim() else {
-                                _ = await shutdown.sleep(poll, unless: .draining)
+                                await shutdown.idle(poll, wakeups: wakeups, after: generation)
                                 continue
                             }
                             let count = claimed.increment()
@@ -110,6 +114,18 @@ struct WorkerCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         Terminal.err("worker \(worker.workerID): stopped after \(claimed.value) task(s)")
+    }
+}
+
+extension ShutdownSignal {
+    /// Waits while the queue is empty: `poll`, or less when a task becomes pending or shutdown is asked for.
+    fileprivate func idle(_ poll: Duration, wakeups: QueueWakeups, after generation: UInt64) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await self.sleep(poll, unless: .draining) }
+            group.addTask { await wakeups.wait(after: generation) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }
 

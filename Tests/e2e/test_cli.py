@@ -201,6 +201,22 @@ def test_the_worker_renews_the_lease_of_a_long_command(server, tmp_path):
     assert (done["status"], done["result"], done["attempts"]) == ("completed", "slow but fine", 1), r.stderr
 
 
+def test_an_idle_worker_is_woken_by_the_queue_stream_not_by_its_poll(server, tmp_path):
+    q = queue_name()
+    job = script(tmp_path, "echo '\"woken\"'\n")
+    worker = tw_background(server, "worker", "--queue", q, "--poll-interval", "60", "--max-tasks", "1", command=[job])
+    try:
+        wait_for(lambda: subscribed(server, f"queue:{q}"), 15, what="worker subscribed to its queue")
+        t = create(server, name="wake", queue=q)
+        wait_for(lambda: get(server, t["id"])["status"] == "completed", 10, what="task completed long before the next poll")
+        assert worker.wait(timeout=10) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert get(server, t["id"])["result"] == "woken"
+
+
 def wait_running(server, task_id: str) -> None:
     wait_for(lambda: get(server, task_id)["status"] == "running", 15, what=f"task {task_id} running")
 

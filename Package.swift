@@ -13,7 +13,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "taskwire", targets: ["TaskwireCLI"]),
-        .library(name: "TaskwireClient", targets: ["TaskwireClient"]),
+        // TaskwireProtocol comes along: its JSONValue and StreamPosition appear in the client's API.
+        .library(name: "TaskwireClient", targets: ["TaskwireClient", "TaskwireProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

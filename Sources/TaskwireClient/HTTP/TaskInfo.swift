@@ -2,24 +2,37 @@ public import TaskwireProtocol
 
 /// A task, as the HTTP API answers it (`GET /api/v1/tasks/{id}` and every task call).
 public struct TaskInfo: Sendable, Hashable {
+    /// The task's id.
     public var id: String
+    /// The queue it belongs to.
     public var queue: String
+    /// What the task is (chosen by its producer).
     public var name: String
     /// The payload, exactly as submitted.
     public var payload: JSONValue
+    /// Higher is claimed first.
     public var priority: Int
     /// `pending`, `running`, `completed`, `failed` or `cancelled`.
     public var status: String
+    /// The worker's latest progress, 0 to 1.
     public var progress: Double?
+    /// The worker's latest message.
     public var message: String?
+    /// How many times it was claimed.
     public var attempts: Int
+    /// Claims after which a failure is final.
     public var maxAttempts: Int
+    /// The worker holding it, while running.
     public var workerID: String?
     /// When the current lease ends, RFC 3339.
     public var leaseExpiresAt: String?
+    /// What the worker completed it with (`null` until then).
     public var result: JSONValue
+    /// Why the last attempt failed.
     public var error: String?
+    /// When it was created, RFC 3339.
     public var createdAt: String
+    /// When it last changed, RFC 3339.
     public var updatedAt: String
     /// The whole object as the server sent it.
     public var raw: JSONValue
@@ -51,10 +64,15 @@ public struct TaskInfo: Sendable, Hashable {
 
 /// A task to submit (`POST /api/v1/tasks`); fields left nil take the server's defaults.
 public struct NewTask: Sendable, Hashable {
+    /// What the task is.
     public var name: String
+    /// The queue (server default: `default`).
     public var queue: String?
+    /// Any JSON, handed to the worker unchanged.
     public var payload: JSONValue?
+    /// Higher is claimed first (server default: 0).
     public var priority: Int?
+    /// Claims after which a failure is final (server default: 3).
     public var maxAttempts: Int?
 
     /// Creates a task description.
@@ -123,10 +141,15 @@ public struct QueueStatus: Sendable, Hashable {
 
 /// One WebSocket connection, as `GET /api/v1/connections` lists it.
 public struct ConnectionInfo: Sendable, Hashable {
+    /// The connection's id (as in its `welcome`).
     public var clientID: String
+    /// The authenticated user, if any.
     public var userID: String?
+    /// `connecting`, `connected`, `disconnecting`, `disconnected` or `error`.
     public var state: String
+    /// When it connected, RFC 3339.
     public var connectedAt: String
+    /// Its subscriptions, sorted.
     public var subscriptions: [String]
     /// The whole object as the server sent it.
     public var raw: JSONValue

@@ -57,11 +57,17 @@ public struct TaskUpdate: Sendable, Hashable {
 
 /// Counts of tasks by status (`queue_status` events and `GET /api/v1/queue/status`).
 public struct QueueCounts: Sendable, Hashable {
+    /// All tasks (`total_tasks`).
     public var total: Int
+    /// Waiting to be claimed (`pending_tasks`).
     public var pending: Int
+    /// Claimed by a worker, under a lease (`running_tasks`).
     public var running: Int
+    /// Completed (`completed_tasks`).
     public var completed: Int
+    /// Failed for good (`failed_tasks`).
     public var failed: Int
+    /// Cancelled (`cancelled_tasks`).
     public var cancelled: Int
 
     /// Creates counts.
@@ -92,7 +98,9 @@ public struct QueueCounts: Sendable, Hashable {
 public struct Notification: Sendable, Hashable {
     /// `info`, `warning`, `error` or `success`.
     public var level: String
+    /// A short headline.
     public var title: String
+    /// The text.
     public var message: String
     /// When it was sent, RFC 3339.
     public var timestamp: String

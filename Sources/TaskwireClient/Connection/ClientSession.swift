@@ -150,24 +150,12 @@ final class ClientSession: Sendable {
             let subscribers = client.state.withLock { $0.accept(event) }
             for subscriber in subscribers { subscriber.yield(.event(event)) }
         case .ack(let requestID, let fields):
-            let (reply, resubscription) = client.state.withLock { state -> (ClientState.Reply?, ClientState.Resubscription?) in
-                if let resubscription = state.resubscription, resubscription.id == requestID {
-                    state.resubscription = nil
-                    return (nil, resubscription)
-                }
-                return (state.replies.removeValue(forKey: requestID), nil)
-            }
+            let (reply, resubscription) = client.state.withLock { $0.takeAnswered(requestID) }
             if let resubscription { resubscribed(resubscription.streams, ack: fields) }
             reply?.resume(returning: fields)
         case .error(let requestID?, let code, let text):
             let error = TaskwireClientError(.server, text, serverCode: code)
-            let (reply, resubscription) = client.state.withLock { state -> (ClientState.Reply?, ClientState.Resubscription?) in
-                if let resubscription = state.resubscription, resubscription.id == requestID {
-                    state.resubscription = nil
-                    return (nil, resubscription)
-                }
-                return (state.replies.removeValue(forKey: requestID), nil)
-            }
+            let (reply, resubscription) = client.state.withLock { $0.takeAnswered(requestID) }
             if resubscription != nil {
                 // The server no longer accepts these subscriptions (credentials changed, limits): end them.
                 let subscribers = client.state.withLock { state in state.subscribers.values.map(\.continuation) }

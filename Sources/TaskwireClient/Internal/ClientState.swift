@@ -140,6 +140,15 @@ struct ClientState {
         return failed
     }
 
+    /// Takes what waits for the answer to `requestID`: a caller's request, or the resubscription.
+    mutating func takeAnswered(_ requestID: Int64) -> (Reply?, Resubscription?) {
+        if let pending = resubscription, pending.id == requestID {
+            resubscription = nil
+            return (nil, pending)
+        }
+        return (replies.removeValue(forKey: requestID), nil)
+    }
+
     /// Closes the client. - Returns: everything to finish, or nil when it was closed already.
     mutating func close() -> Closing? {
         if isClosed { return nil }

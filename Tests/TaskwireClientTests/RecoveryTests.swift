@@ -41,7 +41,7 @@ struct RecoveryTests {
 
     @Test func eventsPublishedWhileDisconnectedArriveInOrderWithoutDuplicates() async throws {
         // A slow first reconnect leaves time to publish while the client is away.
-        try await withLiveClient(firstDelay: .milliseconds(700)) { server, client in
+        try await withLiveClient(firstDelay: .seconds(3)) { server, client in
             let api = try server.api
             let events = client.connectionEvents()
             let subscription = try await client.subscribe(to: ["recover-news"])

@@ -9,7 +9,7 @@ func clientConfiguration(_ server: LiveServer, firstDelay: Duration = .milliseco
         server: try server.address,
         connectTimeout: .seconds(5),
         requestTimeout: .seconds(5),
-        reconnect: ReconnectPolicy(initialDelay: firstDelay, maximumDelay: .milliseconds(500))
+        reconnect: ReconnectPolicy(initialDelay: firstDelay, maximumDelay: max(firstDelay, .milliseconds(500)))
     )
 }
 

@@ -6,6 +6,9 @@ struct TaskwireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "taskwire",
         abstract: "A task queue server with real-time WebSocket delivery.",
-        subcommands: [ServeCommand.self, TokenCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, SubmitCommand.self, WatchCommand.self, WorkerCommand.self, StatusCommand.self,
+            TokenCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -74,11 +74,3 @@ public final class TestTransport: ClientTransport, @unchecked Sendable {
     /// Whether the hub cut the connection.
     public var wasAborted: Bool { state.withLock { $0.aborted } }
 }
-
-extension JSONValue {
-    /// Member lookup for objects, nil otherwise.
-    public subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members[key]
-    }
-}

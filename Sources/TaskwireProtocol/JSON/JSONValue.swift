@@ -35,6 +35,12 @@ public enum JSONValue: Sendable, Hashable {
         return b
     }
 
+    /// Member lookup for objects, nil otherwise.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
     /// Whether the value is `null`.
     public var isNull: Bool {
         if case .null = self { return true }

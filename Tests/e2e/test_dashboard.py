@@ -163,11 +163,14 @@ def test_dashboard_shows_tasks_live_and_acts_on_them(browser, server):
     wait(d, lambda d: row_has(d, third["id"], status="cancelled"), "the cancelled task")
     assert get(server, third["id"])["status"] == "cancelled"
 
-    # Details with the timeline of what the page saw.
+    # Details with the task's whole stored history as its timeline.
     d.find_element(By.CSS_SELECTOR, f'#tasks tr[data-task-id="{first["id"]}"] .task-name').click()
     wait(d, lambda d: js(d, "return document.querySelector('#details [data-field=id]').textContent") == first["id"], "the details")
+    wait(d, lambda d: js(d, "return document.querySelectorAll('#details .timeline li.stored').length") == 5, "the stored history")
     timeline = js(d, "return [...document.querySelectorAll('#details .timeline li .badge')].map((b) => b.textContent)")
     assert timeline == ["pending", "running", "running", "running", "completed"], timeline
+    streams = js(d, "return [...document.querySelectorAll('#details .timeline li .stream')].map((b) => b.textContent)")
+    assert streams[0] == "task_created · task #1" and streams[-1] == "task_completed · task #5", streams
 
     # Submitted with the form.
     form = d.find_element(By.ID, "submit-form")

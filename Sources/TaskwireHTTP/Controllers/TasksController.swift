@@ -28,6 +28,8 @@ struct TasksController: Sendable {
         router.allowOnly([.post], on: "tasks/{id}/cancel")
         router.post("tasks/{id}/retry", use: retry)
         router.allowOnly([.post], on: "tasks/{id}/retry")
+        router.get("tasks/{id}/events", use: events)
+        router.allowOnly([.get], on: "tasks/{id}/events")
     }
 
     @Sendable func create(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
@@ -72,6 +74,28 @@ struct TasksController: Sendable {
         let task = try await service.retry(id: try context.parameters.require("id"))
         context.logger.debug("task retried", metadata: ["tw.task.id": "\(task.id)"])
         return .json(TaskJSON.task(task))
+    }
+
+    /// The task's stored event history: `{"task_id","epoch","events":[…],"next_after"}`, each event
+    /// with `seq`, `event_type`, `status`, `progress`, `message`, `at`; `after` (default 0) and
+    /// `limit` (1…1000, default 1000) page through it.
+    @Sendable func events(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let parameters = request.uri.queryParameters
+        var after: UInt64 = 0
+        if let text = parameters.get("after"), !text.isEmpty {
+            guard let value = UInt64(text) else { throw HTTPAPIError(.badRequest, "query parameter 'after' must be a non-negative integer") }
+            after = value
+        }
+        var limit = 1000
+        if let text = parameters.get("limit"), !text.isEmpty {
+            guard let value = Int(text), (1...1000).contains(value) else {
+                throw HTTPAPIError(.badRequest, "query parameter 'limit' must be an integer between 1 and 1000")
+            }
+            limit = value
+        }
+        let events = try await service.events(id: id, after: after, limit: limit)
+        return .json(TaskJSON.events(taskID: id, epoch: service.store.eventEpoch, events: events, limit: limit))
     }
 
     /// The list query from `status`, `queue`, `limit` and `cursor`; an empty value counts as

@@ -31,6 +31,34 @@ enum TaskJSON {
         return json
     }
 
+    /// `{"task_id","epoch","events":[…],"next_after"}`: each event is the stored `task_update`
+    /// message with its `event_type` (the well-known stream), `seq` and time `at`; `next_after` is
+    /// the seq to page on from, null when the page was not full.
+    static func events(taskID: String, epoch: String, events: [TaskEventRecord], limit: Int) -> ByteBuffer {
+        var json = ByteBuffer()
+        json.reserveCapacity(64 + events.count * 200)
+        json.writeStaticString(#"{"task_id":"#)
+        json.writeJSONString(taskID)
+        json.writeStaticString(#","epoch":"#)
+        json.writeJSONString(epoch)
+        json.writeStaticString(#","events":["#)
+        for (index, event) in events.enumerated() {
+            if index > 0 { json.writeStaticString(",") }
+            json.writeString(event.body)
+            json.writeStaticString(#","event_type":"#)
+            json.writeJSONString(event.eventType)
+            json.writeStaticString(#","seq":"#)
+            json.writeJSONInteger(event.seq)
+            json.writeStaticString(#","at":"#)
+            json.writeJSONString(event.createdAt.rfc3339)
+            json.writeStaticString("}")
+        }
+        json.writeStaticString(#"],"next_after":"#)
+        if events.count == limit, let last = events.last { json.writeJSONInteger(last.seq) } else { json.writeStaticString("null") }
+        json.writeStaticString("}")
+        return json
+    }
+
     /// The `queue_status` counts over all queues, and the same per queue in `queues`.
     static func counts(_ counts: QueueCounts) -> ByteBuffer {
         var json = ByteBuffer()

@@ -70,6 +70,13 @@ public final class TaskService: Sendable {
         return task
     }
 
+    /// The events of task `id` after `seq` (its stream `task:<id>`'s numbering), oldest first, at most `limit`.
+    /// - Throws: ``TaskQueueError`` `.notFound` for an unknown task.
+    public func events(id: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
+        _ = try await task(id: id)
+        return try await store.events(taskID: id, after: seq, limit: limit)
+    }
+
     /// A page of tasks, newest first.
     public func list(_ query: TaskListQuery) async throws -> TaskPage {
         guard (1...500).contains(query.limit) else {

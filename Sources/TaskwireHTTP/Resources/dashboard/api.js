@@ -48,6 +48,8 @@ export class API {
   createTask(task) { return this.call("POST", "/tasks", task); }
   cancel(id) { return this.call("POST", `/tasks/${encodeURIComponent(id)}/cancel`); }
   retry(id) { return this.call("POST", `/tasks/${encodeURIComponent(id)}/retry`); }
+  /** The task's stored event history, oldest first (`{events, next_after}`). */
+  taskEvents(id, after = 0) { return this.call("GET", `/tasks/${encodeURIComponent(id)}/events?after=${after}`); }
   queueStatus() { return this.call("GET", "/queue/status"); }
   connections() { return this.call("GET", "/connections"); }
   metrics() { return this.call("GET", "/metrics"); }

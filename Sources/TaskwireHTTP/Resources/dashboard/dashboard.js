@@ -162,6 +162,8 @@ async function selectTask(id) {
     details.show(task);
     $("#details").scrollIntoView({ block: "nearest", behavior: "smooth" });
     schedule();
+    const history = await api.taskEvents(id);
+    details.showHistory(id, history.events);
   } catch (error) {
     toast(error.message, "error");
   }

@@ -1,5 +1,6 @@
-// Task details: the task as the HTTP API answers it, and its timeline: every event of the task
-// this page has received (kept for the most recent tasks), live while the panel is open.
+// Task details: the task as the HTTP API answers it, and its timeline: the task's whole stored
+// history (GET /api/v1/tasks/{id}/events) when the panel opens, then every event of the task this
+// page receives, live while the panel is open.
 
 import { canCancel, canRetry, el, formatTime, setText } from "./dom.js";
 
@@ -68,6 +69,26 @@ export class TaskDetails {
       }
     }
     this.dirty = true;
+  }
+
+  /**
+   * Replaces the start of the timeline with the task's stored history (from the API); events this
+   * page had recorded for it so far are covered by it and not drawn again.
+   */
+  showHistory(id, events) {
+    if (this.task?.id !== id) return;
+    const list = this.root.querySelector(".timeline");
+    list.replaceChildren(
+      ...events.map((e) =>
+        el("li", { class: "stored" },
+          el("time", {}, formatTime(e.at)),
+          el("span", { class: `badge ${e.status}` }, e.status),
+          el("span", { class: "stream" }, `${e.event_type} · task #${e.seq}`),
+          e.progress == null ? null : el("span", { class: "percent" }, `${Math.round(e.progress * 100)}%`),
+          e.message ? el("span", { class: "message" }, e.message) : null),
+      ),
+    );
+    this.shown = this.log.events(id).total;
   }
 
   hide() {

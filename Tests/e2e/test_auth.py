@@ -190,3 +190,34 @@ def test_anonymous_by_default_but_bad_tokens_are_still_refused(server):
     assert_refused(refused(server, path=f"/ws?token={hs256(claims())}"), 401, "unauthorized", "not accepted")
     assert_error_body(http(server, "GET", "/api/v1/metrics", headers=bearer("x.y.z")), 401, "unauthorized")
     assert "anonymous access is allowed" in server.log()
+
+
+# ------------------------------------------------------------------ taskwire token
+
+def test_taskwire_token_mints_what_the_server_accepts(secure):
+    import subprocess
+
+    import jwt as pyjwt
+
+    from authkit import SECRET
+    from twclient import server_binary
+
+    out = subprocess.run(
+        [str(server_binary()), "token", "--jwt-secret", SECRET, "--sub", "minted", "--sid", "s9", "--subscribe", "task:*",
+         "--publish", "room.*", "--api", "tasks", "--expires-in", "10m"],
+        capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.strip()
+    decoded = pyjwt.decode(token, SECRET, algorithms=["HS256"])
+    assert decoded["sub"] == "minted" and decoded["sid"] == "s9" and decoded["subscribe"] == ["task:*"]
+    assert decoded["publish"] == ["room.*"] and decoded["api"] == ["tasks"] and "admin" not in decoded
+    assert 590 <= decoded["exp"] - time.time() <= 600
+    assert http(secure, "GET", "/api/v1/queue/status", headers=bearer(token)).status == 200
+    assert_error_body(http(secure, "GET", "/api/v1/connections", headers=bearer(token)), 403, "forbidden")
+    with Client(secure, query=f"?subscribe=task:abc&token={token}") as c:
+        assert c.welcome["user_id"] == "minted"
+
+    short = subprocess.run([str(server_binary()), "token", "--jwt-secret", "short"], capture_output=True, text=True,
+                           timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert short.returncode != 0 and "32 bytes" in short.stderr, short.stderr

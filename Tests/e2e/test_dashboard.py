@@ -27,10 +27,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from authkit import SECRET, claims, hs256
 from twclient import REPO_ROOT, Server, http
 from twtasks import API, Session, claim, create, get, queue_name, worker
 
-SERVER_ARGS = ["--status-interval", "100ms"]
+# With a secret the server verifies the page's token (anonymous clients are still let in).
+SERVER_ARGS = ["--status-interval", "100ms", "--jwt-secret", SECRET]
+TOKEN = hs256(claims("dashboard", ttl=3600, admin=True))
 ARTIFACTS = Path(os.environ.get("TASKWIRE_TEST_ARTIFACTS", REPO_ROOT / ".build" / "test-artifacts"))
 
 pytestmark = pytest.mark.timeout(180)
@@ -124,10 +127,11 @@ def severe_logs(driver) -> list[str]:
 def test_dashboard_shows_tasks_live_and_acts_on_them(browser, server):
     d = browser
     q = queue_name("dash")
-    open_dashboard(d, server, "?token=t0k3n")
+    open_dashboard(d, server, f"?token={TOKEN}")
     assert "Taskwire" in d.title
-    # The token reaches the WebSocket as a query parameter.
-    assert "token=t0k3n" in js(d, "return window.taskwireDashboard.client.url")
+    # The token reaches the WebSocket as a query parameter, and the server took it.
+    assert f"token={TOKEN}" in js(d, "return window.taskwireDashboard.client.url")
+    wait(d, lambda d: (js(d, "return window.taskwireDashboard.client.welcome") or {}).get("user_id") == "dashboard", "the welcome for the token's user")
 
     # Submitted through the API: rows and counters appear.
     tasks = [create(server, name=f"resize-{i}", queue=q, payload={"i": i}) for i in range(3)]

@@ -23,12 +23,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The wire protocol as Swift types: no I/O.
@@ -75,6 +77,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PostgreSQL task store (postgres-nio): several nodes on one database.
+        .target(
+            name: "TaskwirePostgres",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireQueue",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The WebSocket transport: a lean synchronous SwiftNIO pipeline behind Hummingbird's HTTP server.
         .target(
             name: "TaskwireWebSocket",
@@ -114,6 +131,7 @@ let package = Package(
             dependencies: [
                 "TaskwireHTTP",
                 "TaskwireHub",
+                "TaskwirePostgres",
                 "TaskwireQueue",
                 "TaskwireSQLite",
                 "TaskwireWebSocket",
@@ -224,6 +242,18 @@ let package = Package(
                 "TaskwireStoreTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+            .testTarget(
+            name: "TaskwirePostgresTests",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwirePostgres",
+                "TaskwireQueue",
+                "TaskwireStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

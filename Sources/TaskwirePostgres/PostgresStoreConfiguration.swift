@@ -16,6 +16,9 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     public var maximumConnections: Int
     /// How long opening one connection may take.
     public var connectTimeout: Duration
+    /// How long a request waits for a pooled connection (while the database cannot be reached,
+    /// say) before it fails as unavailable. Once it has one, the request is not cut short.
+    public var acquireTimeout: Duration
     /// How long ``PostgresTaskStore/checkHealth()`` waits for an answer before it reports the
     /// store unavailable.
     public var healthTimeout: Duration
@@ -25,12 +28,14 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     ///   - schema: the schema of the tables; nil for the default.
     ///   - maximumConnections: pool size, at least 2.
     ///   - connectTimeout: time to open a connection.
+    ///   - acquireTimeout: time to wait for a pooled connection.
     ///   - healthTimeout: time a health check may take.
     public init(
         url: PostgresURL,
         schema: String? = nil,
         maximumConnections: Int = 10,
         connectTimeout: Duration = .seconds(5),
+        acquireTimeout: Duration = .seconds(5),
         healthTimeout: Duration = .seconds(2)
     ) {
         precondition(maximumConnections >= 2, "a store needs at least two connections: one writer, one reader")
@@ -38,6 +43,7 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         self.schema = schema
         self.maximumConnections = maximumConnections
         self.connectTimeout = connectTimeout
+        self.acquireTimeout = acquireTimeout
         self.healthTimeout = healthTimeout
     }
 }

@@ -121,12 +121,11 @@ extension PostgresTaskStore {
         onCommit: @escaping CommitObserver,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [TaskChange])
     ) async throws -> T {
-        await started.wait()
-        return try await writeLock.withLock {
+        try await writeLock.withLock {
             var attempt = 1
             while true {
                 do {
-                    let (value, changes) = try await client.withConnection { connection in
+                    let (value, changes) = try await withConnection { connection in
                         try await self.transaction(on: connection, body)
                     }
                     if !changes.isEmpty { onCommit(changes) }

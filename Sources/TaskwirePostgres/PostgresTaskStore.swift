@@ -175,7 +175,7 @@ public final class PostgresTaskStore: TaskStore, Service {
                 return true
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                try? await Task.sleep(for: timeout)
                 return false
             }
             let answered = try await group.next() ?? false
@@ -196,12 +196,40 @@ public final class PostgresTaskStore: TaskStore, Service {
     }
 
     /// Runs `body` on a pooled connection outside any write transaction, mapping database failures.
-    func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        await started.wait()
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await withConnection(body)
         } catch {
             throw storeError(error, operation: operation)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, waiting at most ``PostgresStoreConfiguration/acquireTimeout``
+    /// for one: then it throws `.unavailable` (the wait is cancelled; `body` never ran).
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        await started.wait()
+        let leased = LeaseFlag()
+        let timeout = configuration.acquireTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    leased.value.store(true, ordering: .releasing)
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                guard leased.value.load(ordering: .acquiring) else {
+                    throw TaskQueueError(.unavailable, "the task store could not be reached")
+                }
+                return nil
+            }
+            while let next = try await group.next() {
+                guard let value = next else { continue }
+                group.cancelAll()
+                return value
+            }
+            preconditionFailure("the request ends with a value or an error")
         }
     }
 
@@ -239,4 +267,9 @@ public final class PostgresTaskStore: TaskStore, Service {
         }
         return client
     }
+}
+
+/// Set once a request got its connection: the acquire timeout no longer applies then.
+private final class LeaseFlag: Sendable {
+    let value = Atomic(false)
 }

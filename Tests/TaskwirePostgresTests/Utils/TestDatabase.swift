@@ -66,7 +66,13 @@ final class TestStores: Sendable {
         return start(store.configuration)
     }
 
-    private func start(_ configuration: PostgresStoreConfiguration) -> PostgresTaskStore {
+    /// Another running store on `store`'s schema: a second node on the same database.
+    func makeStore(sharingSchemaWith store: PostgresTaskStore) -> PostgresTaskStore {
+        start(store.configuration)
+    }
+
+    /// A running store with `configuration` (whose schema, if any, is not dropped afterwards).
+    func start(_ configuration: PostgresStoreConfiguration) -> PostgresTaskStore {
         let store = PostgresTaskStore(configuration: configuration, logger: testLogger)
         let task = Task { await store.run() }
         state.withLock { $0.running[ObjectIdentifier(store)] = task }

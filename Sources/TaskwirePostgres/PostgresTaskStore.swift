@@ -94,13 +94,8 @@ public final class PostgresTaskStore: TaskStore, Service {
     }
 
     public func list(_ query: TaskListQuery) async throws -> TaskPage {
-        var below = Int64.max
-        if let cursor = query.cursor {
-            guard let seq = TaskCursor.decode(cursor) else { throw TaskQueueError(.invalid, "cursor is not one this server made") }
-            below = Int64(seq)
-        }
         var binds = PostgresBindings()
-        binds.append(below)
+        binds.append(try query.seqBelow())
         var conditions = ["seq < $1"]
         if let status = query.status {
             binds.append(status.rawValue)
@@ -110,16 +105,13 @@ public final class PostgresTaskStore: TaskStore, Service {
             binds.append(queue)
             conditions.append("queue = $\(binds.count)")
         }
-        let limit = max(query.limit, 0)
-        binds.append(Int64(limit + 1))
+        binds.append(Int64(query.rowsToRead))
         let select = PostgresTaskRow.select(
             "WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT $\(binds.count)",
             binds
         )
         let rows = try await read("list") { connection in try await Self.fetch(select, on: connection, logger: self.logger) }
-        let page = rows.prefix(limit)
-        let next = rows.count > limit ? page.last.map { TaskCursor.encode(Int($0.seq)) } : nil
-        return TaskPage(tasks: page.map(\.task), nextCursor: next)
+        return TaskPage(rows: rows, limit: query.limit)
     }
 
     public func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
@@ -155,10 +147,8 @@ public final class PostgresTaskStore: TaskStore, Service {
         try await read("counts") { connection in
             let rows = try await connection.query("SELECT queue, status, count FROM queue_counts WHERE count > 0", logger: self.logger)
             var counts = QueueCounts()
-            for try await (queue, statusText, count) in rows.decode((String, String, Int64).self) {
-                guard let status = TaskStatus(rawValue: statusText) else { continue }
-                counts.all[status] += Int(count)
-                counts.byQueue[queue, default: TaskCounts()][status] += Int(count)
+            for try await (queue, status, count) in rows.decode((String, String, Int64).self) {
+                counts.add(Int(count), queue: queue, status: status)
             }
             return counts
         }

@@ -250,6 +250,7 @@ let package = Package(
             dependencies: [
                 "TaskwireHub",
                 "TaskwirePostgres",
+                "TaskwireProtocol",
                 "TaskwireQueue",
                 "TaskwireStoreTesting",
                 .product(name: "Logging", package: "swift-log"),

@@ -27,7 +27,7 @@ import Testing
                 for try await version in rows.decode(Int.self) { versions.append(version) }
                 return versions
             }
-            #expect(versions == [1, 2])
+            #expect(versions == [1, 2, 3], "every migration applied once")
 
             let ids = (0..<300).map { "n\($0)" }
             for (i, id) in ids.enumerated() {
@@ -59,7 +59,8 @@ import Testing
     }
 
     /// With no server behind the URL, reads, writes and the health check fail as `.unavailable`
-    /// within the acquire and health timeouts instead of hanging.
+    /// after the acquire and health timeouts instead of waiting for the pool's circuit breaker
+    /// (60 s each); the bound leaves room for a machine busy with the rest of the suite.
     @Test func anUnreachableDatabaseIsUnavailable() async throws {
         let url = PostgresURL(username: "nobody", password: "secret", host: "127.0.0.1", port: 1, database: "none")
         let configuration = PostgresStoreConfiguration(url: url, acquireTimeout: .milliseconds(300), healthTimeout: .milliseconds(300))
@@ -79,6 +80,6 @@ import Testing
                 (error as? TaskQueueError)?.code == .unavailable
             }
         }
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < .seconds(30))
     }
 }

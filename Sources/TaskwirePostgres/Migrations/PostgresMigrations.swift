@@ -17,6 +17,7 @@ enum PostgresMigrations {
     static let all: [Migration] = [
         Migration(version: 1, name: "tasks", statements: tasks),
         Migration(version: 2, name: "task_events", statements: taskEvents),
+        Migration(version: 3, name: "stream_events", statements: streamEvents),
     ]
 
     /// `tasks`, its indexes, and `queue_counts` kept exact by a trigger.
@@ -121,6 +122,57 @@ enum PostgresMigrations {
         """
         INSERT INTO taskwire_meta (key, value)
             VALUES ('event_epoch', 'p' || substr(md5(random()::text || clock_timestamp()::text), 1, 16))
+        """,
+    ]
+
+    /// The cluster's event log (see ``PostgresStreamLog``): `stream_events`, numbered per stream
+    /// in `stream_heads`, with ids from the single row of `stream_log_head`.
+    ///
+    /// `taskwire_append_event` takes the id first: the row lock on `stream_log_head` is held to
+    /// the end of the transaction, so ids are gapless and committed in increasing order, and a
+    /// reader that saw id N has seen every id before it. It then numbers the stream (its
+    /// `stream_heads` row, locked likewise), writes the event, and notifies `taskwire_events`
+    /// with the id (delivered at commit; the body is read from the table).
+    private static let streamEvents = [
+        """
+        CREATE TABLE stream_heads (
+            stream text PRIMARY KEY,
+            last_seq bigint NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE stream_events (
+            id bigint PRIMARY KEY,
+            stream text NOT NULL,
+            seq bigint NOT NULL CHECK (seq > 0),
+            body text NOT NULL,
+            coalescing_key text,
+            created_at bigint NOT NULL,
+            UNIQUE (stream, seq)
+        )
+        """,
+        "CREATE INDEX stream_events_created_at ON stream_events (created_at)",
+        """
+        CREATE TABLE stream_log_head (
+            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            last_id bigint NOT NULL
+        )
+        """,
+        "INSERT INTO stream_log_head (singleton, last_id) VALUES (true, 0)",
+        """
+        CREATE FUNCTION taskwire_append_event(
+            p_stream text, p_body text, p_key text, p_created_at bigint, OUT out_id bigint, OUT out_seq bigint
+        ) LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE stream_log_head SET last_id = last_id + 1 RETURNING last_id INTO out_id;
+            INSERT INTO stream_heads AS h (stream, last_seq) VALUES (p_stream, 1)
+                ON CONFLICT (stream) DO UPDATE SET last_seq = h.last_seq + 1
+                RETURNING h.last_seq INTO out_seq;
+            INSERT INTO stream_events (id, stream, seq, body, coalescing_key, created_at)
+                VALUES (out_id, p_stream, out_seq, p_body, p_key, p_created_at);
+            PERFORM pg_notify('taskwire_events', out_id::text);
+        END
+        $$
         """,
     ]
 }

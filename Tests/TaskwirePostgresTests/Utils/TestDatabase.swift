@@ -57,7 +57,8 @@ final class TestStores: Sendable {
     func makeStore() -> PostgresTaskStore {
         let schema = "tw_test_" + String(UInt64.random(in: 1..<UInt64.max), radix: 36)
         state.withLock { $0.schemas.append(schema) }
-        return start(PostgresStoreConfiguration(url: url, schema: schema, maximumConnections: 4))
+        // The whole test suite runs at once on two cores: connections may take long to open.
+        return start(PostgresStoreConfiguration(url: url, schema: schema, maximumConnections: 4, acquireTimeout: .seconds(60)))
     }
 
     /// Closes `store` and starts a new one on its schema, as a restart would.

@@ -46,4 +46,10 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         self.acquireTimeout = acquireTimeout
         self.healthTimeout = healthTimeout
     }
+
+    /// What every connection of the store sends when it opens: its `application_name` (seen in
+    /// `pg_stat_activity`) and the ``schema`` as `search_path`.
+    func startupParameters(applicationName: String) -> [(String, String)] {
+        [("application_name", applicationName)] + (schema.map { [("search_path", $0)] } ?? [])
+    }
 }

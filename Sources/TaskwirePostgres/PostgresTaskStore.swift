@@ -251,10 +251,7 @@ public final class PostgresTaskStore: TaskStore, Service {
         )
         client.options.maximumConnections = configuration.maximumConnections
         client.options.connectTimeout = configuration.connectTimeout
-        client.options.additionalStartupParameters = [("application_name", "taskwire")]
-        if let schema = configuration.schema {
-            client.options.additionalStartupParameters.append(("search_path", schema))
-        }
+        client.options.additionalStartupParameters = configuration.startupParameters(applicationName: "taskwire")
         return client
     }
 }

@@ -126,10 +126,7 @@ public final class PostgresBackplane: Service {
             tls: url.requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
         )
         connection.options.connectTimeout = .nanoseconds(configuration.connectTimeout.nanoseconds)
-        connection.options.additionalStartupParameters = [("application_name", "taskwire-backplane")]
-        if let schema = configuration.schema {
-            connection.options.additionalStartupParameters.append(("search_path", schema))
-        }
+        connection.options.additionalStartupParameters = configuration.startupParameters(applicationName: "taskwire-backplane")
         return connection
     }
 }

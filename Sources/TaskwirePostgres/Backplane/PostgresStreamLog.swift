@@ -14,7 +14,8 @@ public import TaskwireQueue
 ///   reading ids after the last it saw. Appending takes a row lock held until commit, which
 ///   serialises appends across the cluster; that is the price of that order.
 /// - Each append notifies the channel ``channel`` with the id (a small payload); the body stays
-///   in the table.
+///   in the table. A notification is only a wake-up: the channel belongs to the database, so
+///   logs in other schemas of the same database notify it too, and a follower reads its own log.
 /// - The log is bounded: ``trim(before:keepingPerStream:)`` removes old events, and a reader
 ///   asking for events that were trimmed finds the log starting later than it asked.
 public struct PostgresStreamLog: Sendable {

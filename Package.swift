@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The wire protocol as Swift types: no I/O.
@@ -96,6 +97,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PostgreSQL task store (postgres-nio): several nodes on one database.
+        .target(
+            name: "TaskwirePostgres",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwireQueue",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The WebSocket transport: a lean synchronous SwiftNIO pipeline behind Hummingbird's HTTP server.
         .target(
             name: "TaskwireWebSocket",
@@ -137,6 +153,7 @@ let package = Package(
                 "TaskwireAuth",
                 "TaskwireHTTP",
                 "TaskwireHub",
+                "TaskwirePostgres",
                 "TaskwireQueue",
                 "TaskwireSQLite",
                 "TaskwireWebSocket",
@@ -293,6 +310,19 @@ let package = Package(
                 "TaskwireStoreTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+            .testTarget(
+            name: "TaskwirePostgresTests",
+            dependencies: [
+                "TaskwireHub",
+                "TaskwirePostgres",
+                "TaskwireProtocol",
+                "TaskwireQueue",
+                "TaskwireStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

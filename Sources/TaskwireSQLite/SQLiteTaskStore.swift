@@ -100,13 +100,8 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func list(_ query: TaskListQuery) async throws -> TaskPage {
-        var below = Int64.max
-        if let cursor = query.cursor {
-            guard let seq = TaskCursor.decode(cursor) else { throw TaskQueueError(.invalid, "cursor is not one this server made") }
-            below = Int64(seq)
-        }
         var conditions = ["seq < ?"]
-        var arguments: [DatabaseValue] = [below.databaseValue]
+        var arguments: [DatabaseValue] = [try query.seqBelow().databaseValue]
         if let status = query.status {
             conditions.append("status = ?")
             arguments.append(status.rawValue.databaseValue)
@@ -115,13 +110,10 @@ public final class SQLiteTaskStore: TaskStore {
             conditions.append("queue = ?")
             arguments.append(queue.databaseValue)
         }
-        let limit = max(query.limit, 0)
-        arguments.append((limit + 1).databaseValue)
+        arguments.append(query.rowsToRead.databaseValue)
         let tail = "WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
         let rows = try await read("list") { [arguments] db in try TaskRow.fetchAll(db, tail, StatementArguments(arguments)) }
-        let page = rows.prefix(limit)
-        let next = rows.count > limit ? page.last.map { TaskCursor.encode(Int($0.seq)) } : nil
-        return TaskPage(tasks: page.map(\.task), nextCursor: next)
+        return TaskPage(rows: rows, limit: query.limit)
     }
 
     public func events(taskID: String, after seq: UInt64, limit: Int) async throws -> [TaskEventRecord] {
@@ -153,12 +145,7 @@ public final class SQLiteTaskStore: TaskStore {
             var counts = QueueCounts()
             let rows = try Row.fetchAll(db, sql: "SELECT queue, status, count FROM queue_counts WHERE count > 0")
             for row in rows {
-                let queue: String = row[0]
-                let statusText: String = row[1]
-                let count: Int = row[2]
-                guard let status = TaskStatus(rawValue: statusText) else { continue }
-                counts.all[status] += count
-                counts.byQueue[queue, default: TaskCounts()][status] += count
+                counts.add(row[2], queue: row[0], status: row[1])
             }
             return counts
         }

@@ -3,6 +3,7 @@ import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 public import Prometheus
 public import TaskwireHTTP
 import TaskwireHub
@@ -101,7 +102,10 @@ func makeApplication(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: nil
         ),
-        services: [HubService(hub: hub), tasks.statusPublisher, LeaseReaper(service: tasks, logger: logger)],
+        // The store's own service (a PostgreSQL pool) first: it starts first and stops last.
+        services: [store as? any Service].compactMap { $0 } + [
+            HubService(hub: hub), tasks.statusPublisher, LeaseReaper(service: tasks, logger: logger),
+        ],
         eventLoopGroupProvider: .shared(group),
         logger: logger
     )
@@ -118,7 +122,7 @@ func makeApplication(
 
 extension TaskwireConfiguration {
     /// The preset, the address, the store and the effective limits, for the start-up log line.
-    var startupMetadata: Logger.Metadata {
+    package var startupMetadata: Logger.Metadata {
         [
             "tw.preset": "\(preset.name)",
             "tw.http.address": "\(http.host):\(http.port)",
@@ -138,7 +142,7 @@ extension TaskwireConfiguration {
             "tw.hub.shutdown_grace_period": "\(ConfigText.format(hub.shutdownGracePeriod))",
             "tw.hub.history_size": "\(hub.historySize)",
             "tw.hub.history_ttl": "\(ConfigText.format(hub.historyTTL))",
-            "tw.store.database": "\(store.database)",
+            "tw.store.database": "\(store.loggableDatabase)",
             "tw.queue.max_payload_size": "\(ConfigText.format(bytes: queue.maxPayloadSize))",
             "tw.queue.lease_check_interval": "\(ConfigText.format(queue.leaseCheckInterval))",
             "tw.queue.status_interval": "\(ConfigText.format(queue.statusInterval))",

@@ -76,16 +76,50 @@ import Testing
         }
     }
 
-    @Test(arguments: ["postgres://user@db/taskwire", "postgresql://db/taskwire", "POSTGRES://db"])
-    func postgresURLsAreRefusedClearly(url: String) async throws {
+    @Test(arguments: ["postgresql://db/taskwire", "POSTGRES://db", "postgres://user:s3cret@db:99999/taskwire"])
+    func malformedPostgresURLsAreRefusedClearly(url: String) async throws {
         #expect {
             _ = try buildApplication(configuration: configuration(database: url), logger: Logger(label: "taskwire.test"))
         } throws: { error in
             let error = error as? TaskwireConfigurationError
-            return error?.key == "store.database" && error?.message.contains("not supported yet") == true
+            return error?.key == "store.database" && error?.message.contains("not a valid PostgreSQL URL") == true
+                && error?.message.contains("s3cret") == false
         }
         await #expect(throws: TaskwireConfigurationError.self) {
             _ = try await TaskwireConfiguration.load(flags: ["store.database": url], environment: [:])
+        }
+    }
+
+    @Test func aPostgresURLIsAcceptedAndNeverShowsItsPassword() async throws {
+        let url = "postgres://tw:s3cret@127.0.0.1:5432/taskwire"
+        let config = try await TaskwireConfiguration.load(flags: ["store.database": url], environment: [:])
+        #expect(config.store.isPostgresURL)
+        let metadata = "\(config.startupMetadata)"
+        #expect(metadata.contains("postgres://tw:***@127.0.0.1:5432/taskwire"))
+        #expect(!metadata.contains("s3cret"))
+    }
+
+    /// The whole application on the test database (`TASKWIRE_TEST_POSTGRES_URL`, set by `.ci/run`),
+    /// in its default schema, which other runs share: the test works in a queue of its own.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TASKWIRE_TEST_POSTGRES_URL"] != nil, "TASKWIRE_TEST_POSTGRES_URL is not set"))
+    func theConfiguredPostgresStoreIsMigratedAndServesTheTaskAPI() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["TASKWIRE_TEST_POSTGRES_URL"])
+        let queue = "app-\(UUID().uuidString.prefix(8))"
+        let app = try buildApplication(configuration: configuration(database: url), logger: Logger(label: "taskwire.test"))
+        try await app.test(.router) { client in
+            let task = try await client.createTask(#"{"name":"shared","queue":"\#(queue)","payload":{"n":1}}"#)
+            let read = try await client.get("/api/v1/tasks/\(task.id)")
+            #expect(read.json["payload"]?["n"] == .number("1"))
+            #expect(try await client.claim(queue: queue).id == task.id)
+            #expect(try await client.get("/readyz").status == .ok)
+            let status = try await client.get("/api/v1/queue/status")
+            #expect(status.json["queues"]?[queue]?.int("running_tasks") == 1)
+        }
+        // A second application on the same database sees the task (and migrating again is harmless).
+        let again = try buildApplication(configuration: configuration(database: url), logger: Logger(label: "taskwire.test"))
+        try await again.test(.router) { client in
+            let status = try await client.get("/api/v1/queue/status")
+            #expect(status.json["queues"]?[queue]?.int("total_tasks") == 1)
         }
     }
 

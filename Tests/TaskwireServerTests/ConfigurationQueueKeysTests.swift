@@ -48,7 +48,7 @@ import Testing
 
     @Test(arguments: [
         ("store.database", "", "must not be empty"),
-        ("store.database", "postgres://localhost/taskwire", "PostgreSQL (postgres://…) is not supported yet"),
+        ("store.database", "postgres://localhost/taskwire", "is not a valid PostgreSQL URL"),
         ("queue.max_payload_size", "0", "at least 1 byte"),
         ("queue.max_payload_size", "big", "is not a size"),
         ("queue.lease_check_interval", "0s", "longer than 0"),

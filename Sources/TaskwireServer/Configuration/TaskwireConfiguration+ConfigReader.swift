@@ -1,4 +1,5 @@
 public import Configuration
+import TaskwirePostgres
 import TaskwireHub
 import TaskwireQueue
 
@@ -137,9 +138,9 @@ extension TaskwireConfiguration {
         try check(http.maxBodySize >= 1, .httpMaxBodySize, "must be at least 1 byte, not \(http.maxBodySize)")
         try check(!store.database.isEmpty, .storeDatabase, "must not be empty")
         try check(
-            !store.isPostgresURL,
+            !store.isPostgresURL || PostgresURL(store.database) != nil,
             .storeDatabase,
-            "PostgreSQL (postgres://…) is not supported yet; give the path of a SQLite database file"
+            "is not a valid PostgreSQL URL: give postgres://user:password@host:port/database"
         )
         try check(queue.maxPayloadSize >= 1, .queueMaxPayloadSize, "must be at least 1 byte, not \(queue.maxPayloadSize)")
         try check(queue.leaseCheckInterval > .zero, .queueLeaseCheckInterval, "must be longer than 0")

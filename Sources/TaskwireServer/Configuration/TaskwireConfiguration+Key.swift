@@ -31,7 +31,7 @@ extension TaskwireConfiguration {
     /// | `http.host` | `TASKWIRE_HTTP_HOST` | `--host` | string |
     /// | `http.port` | `TASKWIRE_HTTP_PORT` | `--port` | integer 0…65535 |
     /// | `http.max_body_size` | `TASKWIRE_HTTP_MAX_BODY_SIZE` | `--max-body-size` | size |
-    /// | `store.database` | `TASKWIRE_STORE_DATABASE` | `--database` | SQLite file path |
+    /// | `store.database` | `TASKWIRE_STORE_DATABASE` | `--database` | SQLite file path or `postgres://` URL |
     /// | `queue.max_payload_size` | `TASKWIRE_QUEUE_MAX_PAYLOAD_SIZE` | `--max-payload-size` | size |
     /// | `queue.lease_check_interval` | `TASKWIRE_QUEUE_LEASE_CHECK_INTERVAL` | `--lease-check-interval` | duration |
     /// | `queue.status_interval` | `TASKWIRE_QUEUE_STATUS_INTERVAL` | `--status-interval` | duration |
@@ -118,7 +118,7 @@ extension TaskwireConfiguration {
         /// ``HTTP/maxBodySize``.
         public static let httpMaxBodySize = Key("http.max_body_size", "Largest HTTP request body")
         /// ``Store/database``.
-        public static let storeDatabase = Key("store.database", "SQLite database file of the task store (postgres:// URLs are not supported yet)")
+        public static let storeDatabase = Key("store.database", "SQLite database file of the task store, or postgres://user:password@host:port/database")
         /// ``QueueConfiguration/maxPayloadSize``.
         public static let queueMaxPayloadSize = Key("queue.max_payload_size", "Largest task payload or result, as JSON text")
         /// ``QueueConfiguration/leaseCheckInterval``.

@@ -50,12 +50,13 @@ public struct TaskwireConfiguration: Sendable, Equatable {
 
     /// Where tasks are kept.
     public struct Store: Sendable, Equatable {
-        /// The SQLite database file, created when missing; a relative path is taken from the
-        /// working directory. `postgres://` URLs are reserved for PostgreSQL, not supported yet.
+        /// The SQLite database file, created when missing (a relative path is taken from the
+        /// working directory), or a PostgreSQL URL, `postgres://user:password@host:port/database`
+        /// (TLS only with `?sslmode=require`), for several nodes on one database.
         public var database: String
 
         /// Creates the store configuration.
-        /// - Parameter database: the SQLite database file.
+        /// - Parameter database: the SQLite database file or PostgreSQL URL.
         public init(database: String = "taskwire.db") {
             self.database = database
         }

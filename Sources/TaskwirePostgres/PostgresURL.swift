@@ -1,0 +1,129 @@
+/// A PostgreSQL connection URL, `postgres://user:password@host:port/database?sslmode=require`,
+/// taken apart.
+///
+/// `postgresql://` works too. The host defaults to `localhost`, the port to 5432, the database to
+/// the user's name; user, password and database may be percent-encoded. The only query parameter
+/// read is `sslmode`: `require` (or `verify-ca`, `verify-full`) turns TLS on, anything else or none
+/// leaves it off. ``redacted`` is the form to log: it never shows the password.
+public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
+    public var username: String
+    public var password: String?
+    public var host: String
+    public var port: Int
+    public var database: String
+    /// Whether the connection must use TLS (`sslmode=require`, `verify-ca` or `verify-full`).
+    public var requiresTLS: Bool
+
+    public init(username: String, password: String?, host: String, port: Int = 5432, database: String, requiresTLS: Bool = false) {
+        self.username = username
+        self.password = password
+        self.host = host
+        self.port = port
+        self.database = database
+        self.requiresTLS = requiresTLS
+    }
+
+    /// Parses `text`; nil when it is not a `postgres://` or `postgresql://` URL with a user name
+    /// and a valid port.
+    public init?(_ text: String) {
+        var rest = Substring(text)
+        let lowered = text.lowercased()
+        if lowered.hasPrefix("postgres://") {
+            rest = rest.dropFirst("postgres://".count)
+        } else if lowered.hasPrefix("postgresql://") {
+            rest = rest.dropFirst("postgresql://".count)
+        } else {
+            return nil
+        }
+        var query = Substring("")
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        var path = Substring("")
+        if let slash = rest.firstIndex(of: "/") {
+            path = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+        }
+        // The password may contain '@' only percent-encoded, but be lenient: split at the last one.
+        guard let at = rest.lastIndex(of: "@") else { return nil }
+        let userInfo = rest[..<at]
+        let hostPort = rest[rest.index(after: at)...]
+        let user: Substring
+        var password: String?
+        if let colon = userInfo.firstIndex(of: ":") {
+            user = userInfo[..<colon]
+            guard let decoded = Self.percentDecoded(userInfo[userInfo.index(after: colon)...]) else { return nil }
+            password = decoded
+        } else {
+            user = userInfo
+        }
+        guard let username = Self.percentDecoded(user), !username.isEmpty else { return nil }
+        var host = hostPort
+        var port = 5432
+        if hostPort.hasPrefix("[") {
+            // An IPv6 literal: [::1]:5432.
+            guard let close = hostPort.firstIndex(of: "]") else { return nil }
+            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let value = Int(after.dropFirst()), (1...65535).contains(value) else { return nil }
+                port = value
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            guard let value = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(value) else { return nil }
+            port = value
+            host = hostPort[..<colon]
+        }
+        guard let database = Self.percentDecoded(path) else { return nil }
+        var requiresTLS = false
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "sslmode" else { continue }
+            requiresTLS = ["require", "verify-ca", "verify-full"].contains(String(parts[1]))
+        }
+        self.init(
+            username: username,
+            password: password,
+            host: host.isEmpty ? "localhost" : String(host),
+            port: port,
+            database: database.isEmpty ? username : database,
+            requiresTLS: requiresTLS
+        )
+    }
+
+    /// The URL with the password replaced by `***`: safe to log.
+    public var redacted: String {
+        let secret = password == nil ? "" : ":***"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "postgres://\(username)\(secret)@\(hostPart):\(port)/\(database)" + (requiresTLS ? "?sslmode=require" : "")
+    }
+
+    /// ``redacted``: a URL is only ever printed without its password.
+    public var description: String { redacted }
+
+    /// `text` with `%XX` escapes decoded; nil for a malformed escape or bytes that are not UTF-8.
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

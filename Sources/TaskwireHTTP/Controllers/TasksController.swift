@@ -29,15 +29,7 @@ struct TasksController: Sendable {
 
     @Sendable func create(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let configuration = service.configuration
-        let new = NewTask(
-            queue: try body.string("queue") ?? "default",
-            name: try body.requiredString("name"),
-            payload: try body.rawText("payload", limit: configuration.maxPayloadSize) ?? "null",
-            priority: try body.integer("priority", in: Self.priorities) ?? 0,
-            maxAttempts: try body.integer("max_attempts", in: 1...configuration.maxAttemptsLimit) ?? 3
-        )
-        let task = try await service.create(new)
+        let task = try await service.create(try Self.newTask(body, configuration: service.configuration))
         context.logger.debug("task created", metadata: ["tw.task.id": "\(task.id)", "tw.task.queue": "\(task.queue)"])
         return .json(TaskJSON.task(task), status: .created)
     }
@@ -63,6 +55,18 @@ struct TasksController: Sendable {
         let task = try await service.cancel(id: try context.parameters.require("id"))
         context.logger.debug("task cancelled", metadata: ["tw.task.id": "\(task.id)"])
         return .json(TaskJSON.task(task))
+    }
+
+    /// The task a create body asks for.
+    /// - Throws: `bad_request` naming the field; `payload_too_large` for a `payload` over the queue's limit.
+    static func newTask(_ body: JSONRequestBody, configuration: QueueConfiguration) throws(HTTPAPIError) -> NewTask {
+        NewTask(
+            queue: try body.string("queue") ?? "default",
+            name: try body.requiredString("name"),
+            payload: try body.rawText("payload", limit: configuration.maxPayloadSize) ?? "null",
+            priority: try body.integer("priority", in: Self.priorities) ?? 0,
+            maxAttempts: try body.integer("max_attempts", in: 1...configuration.maxAttemptsLimit) ?? 3
+        )
     }
 
     /// The list query from `status`, `queue`, `limit` and `cursor`; an empty value counts as

@@ -18,13 +18,15 @@ struct NotificationsController: Sendable {
     }
 
     @Sendable func notify(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let level = try body.string("level") ?? "info"
-        let title = try body.requiredString("title")
-        let message = try body.string("message") ?? ""
-        let userID = try body.string("user_id")
+        let (level, title, message, userID) = try Self.notification(try await JSONRequestBody.read(request, limit: maxBodySize))
         try service.notify(level: level, title: title, message: message, userID: userID)
         context.logger.debug("notification sent", metadata: ["tw.level": "\(level)", "tw.addressed": "\(userID != nil)"])
         return Response(status: .accepted)
+    }
+
+    /// The body's fields, defaults applied.
+    /// - Throws: `bad_request` naming the field.
+    static func notification(_ body: JSONRequestBody) throws(HTTPAPIError) -> (level: String, title: String, message: String, userID: String?) {
+        (try body.string("level") ?? "info", try body.requiredString("title"), try body.string("message") ?? "", try body.string("user_id"))
     }
 }

@@ -21,7 +21,19 @@ struct PublishController: Sendable {
     }
 
     @Sendable func publish(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
+        let (stream, data) = try Self.publication(try await JSONRequestBody.read(request, limit: maxBodySize))
+        let delivered = await hub.publishAndCount(ServerMessage.customBody(data: data), to: stream)
+        context.logger.debug("published", metadata: ["tw.stream": "\(stream)", "tw.delivered": "\(delivered)"])
+        var json = ByteBuffer()
+        json.writeStaticString(#"{"delivered":"#)
+        json.writeJSONInteger(delivered)
+        json.writeStaticString("}")
+        return .json(json)
+    }
+
+    /// The stream and the `data` text (`null` when absent) a body names.
+    /// - Throws: `bad_request` for a missing or invalid `event_type`, `forbidden` for a server-written stream.
+    static func publication(_ body: JSONRequestBody) throws(HTTPAPIError) -> (stream: StreamName, data: ByteBuffer) {
         let name = try body.requiredString("event_type")
         let stream: StreamName
         do {
@@ -35,13 +47,6 @@ struct PublishController: Sendable {
                 "field 'event_type': stream \"\(name)\" is written by the server alone; publish on custom streams"
             )
         }
-        let data = body.rawValue("data") ?? ByteBuffer(staticString: "null")
-        let delivered = await hub.publishAndCount(ServerMessage.customBody(data: data), to: stream)
-        context.logger.debug("published", metadata: ["tw.stream": "\(name)", "tw.delivered": "\(delivered)"])
-        var json = ByteBuffer()
-        json.writeStaticString(#"{"delivered":"#)
-        json.writeJSONInteger(delivered)
-        json.writeStaticString("}")
-        return .json(json)
+        return (stream, body.rawValue("data") ?? ByteBuffer(staticString: "null"))
     }
 }

@@ -34,15 +34,7 @@ struct TasksController: Sendable {
 
     @Sendable func create(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let configuration = service.configuration
-        let new = NewTask(
-            queue: try body.string("queue") ?? "default",
-            name: try body.requiredString("name"),
-            payload: try body.rawText("payload", limit: configuration.maxPayloadSize) ?? "null",
-            priority: try body.integer("priority", in: Self.priorities) ?? 0,
-            maxAttempts: try body.integer("max_attempts", in: 1...configuration.maxAttemptsLimit) ?? 3
-        )
-        let task = try await service.create(new)
+        let task = try await service.create(try Self.newTask(body, configuration: service.configuration))
         context.logger.debug("task created", metadata: ["tw.task.id": "\(task.id)", "tw.task.queue": "\(task.queue)"])
         return .json(TaskJSON.task(task), status: .created)
     }
@@ -96,6 +88,18 @@ struct TasksController: Sendable {
         }
         let events = try await service.events(id: id, after: after, limit: limit)
         return .json(TaskJSON.events(taskID: id, epoch: service.store.eventEpoch, events: events, limit: limit))
+    }
+
+    /// The task a create body asks for.
+    /// - Throws: `bad_request` naming the field; `payload_too_large` for a `payload` over the queue's limit.
+    static func newTask(_ body: JSONRequestBody, configuration: QueueConfiguration) throws(HTTPAPIError) -> NewTask {
+        NewTask(
+            queue: try body.string("queue") ?? "default",
+            name: try body.requiredString("name"),
+            payload: try body.rawText("payload", limit: configuration.maxPayloadSize) ?? "null",
+            priority: try body.integer("priority", in: Self.priorities) ?? 0,
+            maxAttempts: try body.integer("max_attempts", in: 1...configuration.maxAttemptsLimit) ?? 3
+        )
     }
 
     /// The list query from `status`, `queue`, `limit` and `cursor`; an empty value counts as

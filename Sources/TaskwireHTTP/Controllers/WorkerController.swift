@@ -35,9 +35,7 @@ struct WorkerController: Sendable {
         guard StreamName.isValidIdentifier(queue) else {
             throw HTTPAPIError(.badRequest, "path parameter 'queue' must be 1 to 64 of A-Z a-z 0-9 _ . -")
         }
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let workerID = try body.requiredString("worker_id")
-        let lease = try leaseSeconds(body)
+        let (workerID, lease) = try Self.lease(try await JSONRequestBody.read(request, limit: maxBodySize))
         guard let task = try await service.claim(queue: queue, workerID: workerID, leaseSeconds: lease) else {
             return Response(status: .noContent)
         }
@@ -47,29 +45,22 @@ struct WorkerController: Sendable {
 
     @Sendable func progress(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let task = try await service.progress(
-            id: id,
-            workerID: try body.requiredString("worker_id"),
-            progress: try body.number("progress"),
-            message: try body.string("message")
-        )
+        let (workerID, progress, message) = try Self.progress(try await JSONRequestBody.read(request, limit: maxBodySize))
+        let task = try await service.progress(id: id, workerID: workerID, progress: progress, message: message)
         return .json(TaskJSON.task(task))
     }
 
     @Sendable func heartbeat(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let workerID = try body.requiredString("worker_id")
-        let task = try await service.heartbeat(id: id, workerID: workerID, leaseSeconds: try leaseSeconds(body))
+        let (workerID, lease) = try Self.lease(try await JSONRequestBody.read(request, limit: maxBodySize))
+        let task = try await service.heartbeat(id: id, workerID: workerID, leaseSeconds: lease)
         return .json(TaskJSON.task(task))
     }
 
     @Sendable func complete(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let workerID = try body.requiredString("worker_id")
-        let result = try body.rawText("result", limit: service.configuration.maxPayloadSize) ?? "null"
+        let (workerID, result) = try Self.completion(body, maxPayloadSize: service.configuration.maxPayloadSize)
         let task = try await service.complete(id: id, workerID: workerID, result: result)
         context.logger.debug("task completed", metadata: ["tw.task.id": "\(task.id)"])
         return .json(TaskJSON.task(task))
@@ -77,19 +68,32 @@ struct WorkerController: Sendable {
 
     @Sendable func fail(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let body = try await JSONRequestBody.read(request, limit: maxBodySize)
-        let task = try await service.fail(
-            id: id,
-            workerID: try body.requiredString("worker_id"),
-            error: try body.requiredString("error"),
-            retry: try body.bool("retry") ?? true
-        )
+        let (workerID, error, retry) = try Self.failure(try await JSONRequestBody.read(request, limit: maxBodySize))
+        let task = try await service.fail(id: id, workerID: workerID, error: error, retry: retry)
         context.logger.debug("task failed", metadata: ["tw.task.id": "\(task.id)", "tw.task.status": "\(task.status.rawValue)"])
         return .json(TaskJSON.task(task))
     }
 
-    /// `lease_seconds`, 30 when absent.
-    private func leaseSeconds(_ body: JSONRequestBody) throws(HTTPAPIError) -> Int {
-        try body.integer("lease_seconds", in: QueueConfiguration.leaseSeconds) ?? Self.defaultLeaseSeconds
+    // MARK: Bodies (each throws `bad_request` naming the field, or `payload_too_large`)
+
+    /// A claim or heartbeat body: `worker_id`, and `lease_seconds` (30 when absent).
+    static func lease(_ body: JSONRequestBody) throws(HTTPAPIError) -> (workerID: String, leaseSeconds: Int) {
+        let workerID = try body.requiredString("worker_id")
+        return (workerID, try body.integer("lease_seconds", in: QueueConfiguration.leaseSeconds) ?? defaultLeaseSeconds)
+    }
+
+    /// A progress body: `worker_id`, `progress` and `message`.
+    static func progress(_ body: JSONRequestBody) throws(HTTPAPIError) -> (workerID: String, progress: Double?, message: String?) {
+        (try body.requiredString("worker_id"), try body.number("progress"), try body.string("message"))
+    }
+
+    /// A complete body: `worker_id` and the `result` text (`null` when absent).
+    static func completion(_ body: JSONRequestBody, maxPayloadSize: Int) throws(HTTPAPIError) -> (workerID: String, result: String) {
+        (try body.requiredString("worker_id"), try body.rawText("result", limit: maxPayloadSize) ?? "null")
+    }
+
+    /// A fail body: `worker_id`, `error`, and `retry` (true when absent).
+    static func failure(_ body: JSONRequestBody) throws(HTTPAPIError) -> (workerID: String, error: String, retry: Bool) {
+        (try body.requiredString("worker_id"), try body.requiredString("error"), try body.bool("retry") ?? true)
     }
 }

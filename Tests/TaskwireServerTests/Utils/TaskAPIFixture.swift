@@ -21,15 +21,23 @@ struct TaskAPIFixture: Sendable {
     let store: any TaskStore
     let service: TaskService
     let readinessChecks: [ReadinessCheck]
+    /// Body limit of this fixture's API, in bytes.
+    let bodyLimit: Int
 
     /// Payload limit of the fixture's queue, in bytes.
     static let maxPayloadSize = 256
     /// Body limit of the fixture's API, in bytes.
     static let maxBodySize = 1024
 
-    init(store: any TaskStore = InMemoryTaskStore(), readinessChecks: [ReadinessCheck] = []) {
+    init(
+        store: any TaskStore = InMemoryTaskStore(),
+        readinessChecks: [ReadinessCheck] = [],
+        maxBodySize: Int = Self.maxBodySize,
+        maxPayloadSize: Int = Self.maxPayloadSize
+    ) {
         self.store = store
         self.readinessChecks = readinessChecks
+        self.bodyLimit = maxBodySize
         hub = Hub(
             configuration: .standard,
             executors: [executor],
@@ -37,7 +45,7 @@ struct TaskAPIFixture: Sendable {
             logger: Logger(label: "taskwire.test"),
             metricsFactory: PrometheusMetricsFactory(registry: registry)
         )
-        service = TaskService(store: store, hub: hub, configuration: QueueConfiguration(maxPayloadSize: Self.maxPayloadSize))
+        service = TaskService(store: store, hub: hub, configuration: QueueConfiguration(maxPayloadSize: maxPayloadSize))
     }
 
     /// A router with every route of the API, the task routes included.
@@ -47,7 +55,7 @@ struct TaskAPIFixture: Sendable {
             hub: hub,
             registry: registry,
             readinessChecks: readinessChecks,
-            maxBodySize: Self.maxBodySize,
+            maxBodySize: bodyLimit,
             tasks: service
         ).addRoutes(to: router)
         return router

@@ -83,7 +83,7 @@ import Testing
 
     // MARK: - Oracle
 
-    static let knownTypes: Set<String> = ["subscribe", "unsubscribe", "custom", "ping", "pong"]
+    static let knownTypes: Set<String> = ["subscribe", "unsubscribe", "custom", "ping", "pong", "refresh"]
 
     /// What is wrong with the decoder's answer to `bytes`, or nil when it is right.
     static func problem(_ bytes: [UInt8], _ result: Result<ClientMessage, TaskwireError>) -> String? {
@@ -120,6 +120,9 @@ import Testing
                 return type == "ping" ? nil : "decoded as ping from \(type)"
             case .pong:
                 return type == "pong" ? nil : "decoded as pong from \(type)"
+            case .refresh(_, let token):
+                guard type == "refresh" else { return "decoded as refresh from \(type)" }
+                return token.isEmpty ? "refresh with an empty token" : nil
             }
         }
     }

@@ -205,4 +205,20 @@ final class FakeArchive: StreamArchive {
         #expect(ack["resync"]?["queue:q1"]?["snapshot"] == .string("/api/v1/tasks?queue=q1"))
         #expect(ack["resync"]?["queue_status_changed"]?["snapshot"] == .string("/api/v1/queue/status"))
     }
+
+    @Test func unsubscribingWhileTheArchiveIsReadSendsNothingOfTheStream() async throws {
+        let (fixture, archive) = fixture()
+        for seq: UInt64 in 1...4 { try archive.append(seq, to: "task:t1", on: fixture.hub) }
+        archive.holdReads = true
+        let peer = try fixture.connected(shard: 1)
+        subscribe(fixture, peer, "task:t1", seq: 0, epoch: "")
+        fixture.send(#"{"type":"unsubscribe","id":2,"event_types":["task:t1"]}"#, from: peer)
+        try archive.append(5, to: "task:t1", on: fixture.hub)
+        await archive.release()
+        _ = try await awaitAck(peer)
+        try archive.append(6, to: "task:t1", on: fixture.hub)
+        let after = peer.transport.take().filter { $0.messageType == "custom" }.compactMap { $0.int("seq") }
+        // The replay answers the subscribe (1...4); nothing live follows once unsubscribed.
+        #expect(!after.contains(5) && !after.contains(6), "\(after)")
+    }
 }

@@ -243,6 +243,9 @@ final class HubShard: @unchecked Sendable {
     /// could not be): it skips what the replay covered, up to `coveredSeq`, and sends the rest.
     func release(_ sub: Subscription, coveredSeq: UInt64) {
         sub.isHeld = false
+        // Unsubscribed (or disconnected) while the archive was read: nothing more to send.
+        let log = sub.log
+        guard log.subscribers.indices.contains(sub.listIndex), log.subscribers[sub.listIndex] === sub else { return }
         sub.cursor = max(sub.cursor, coveredSeq)
         if sub.hasUnsent && !sub.isPending {
             sub.isPending = true

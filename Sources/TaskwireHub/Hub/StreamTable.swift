@@ -82,10 +82,7 @@ final class StreamTable: Sendable {
     /// The entry of a stream seen for the first time: in the archive's epoch when the archive
     /// numbers the stream (its seq is then set by the first publish), else in a new epoch.
     func makeEntry(_ key: String, now: Timestamp) -> Entry {
-        if let archive, let stream = try? StreamName(validating: key), let epoch = archive.epoch(of: stream) {
-            return Entry(epoch: epoch, lastActivity: now)
-        }
-        return Entry(epoch: newEpoch(), lastActivity: now)
+        Entry(epoch: archiveEpoch(key) ?? newEpoch(), lastActivity: now)
     }
 
     /// The archive's epoch for the stream read from `key`, when the archive numbers it.

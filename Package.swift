@@ -321,7 +321,9 @@ let package = Package(
                 "TaskwireProtocol",
                 "TaskwireQueue",
                 "TaskwireStoreTesting",
+                "TaskwireTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

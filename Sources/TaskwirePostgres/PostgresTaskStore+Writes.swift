@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 public import TaskwireHub
 public import TaskwireQueue
+import TaskwireProtocol
 
 extension PostgresTaskStore {
     public func insert(_ task: TaskRecord, onCommit: @escaping CommitObserver) async throws {
@@ -145,7 +146,7 @@ extension PostgresTaskStore {
     /// How often a write runs into a deadlock or serialization failure before it gives up.
     static var maximumAttempts: Int { 4 }
 
-    /// `BEGIN`, `body`, `COMMIT`; `ROLLBACK` when anything fails (a broken connection is then
+    /// `BEGIN`, `body`, the log entries of its changes, `COMMIT`; `ROLLBACK` when anything fails (a broken connection is then
     /// dropped by the pool).
     private func transaction<T: Sendable>(
         on connection: PostgresConnection,
@@ -155,12 +156,36 @@ extension PostgresTaskStore {
         let outcome: (T, [TaskChange])
         do {
             outcome = try await body(connection)
+            try await appendToLog(outcome.1, on: connection)
         } catch {
             _ = try? await run("ROLLBACK", on: connection)
             throw error
         }
         try await run("COMMIT", on: connection)
         return outcome
+    }
+
+    /// Appends the events of `changes` to the cluster's event log (see ``TaskEvents/publications(of:)``),
+    /// last in their transaction: every node's backplane delivers them once committed.
+    private func appendToLog(_ changes: [TaskChange], on connection: PostgresConnection) async throws {
+        var entries: [PostgresStreamLog.Entry] = []
+        var time: Timestamp?
+        for change in changes {
+            guard let event = change.event else { continue }
+            time = time ?? event.createdAt
+            for publication in TaskEvents.publications(of: change) {
+                entries.append(
+                    PostgresStreamLog.Entry(
+                        stream: publication.stream.rawValue,
+                        body: event.body,
+                        coalescingKey: publication.coalescingKey,
+                        seq: publication.seq
+                    )
+                )
+            }
+        }
+        guard let time else { return }
+        _ = try await PostgresStreamLog.append(entries, at: time, on: connection, logger: logger)
     }
 }
 

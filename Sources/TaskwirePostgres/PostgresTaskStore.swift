@@ -34,8 +34,12 @@ public final class PostgresTaskStore: TaskStore, Service {
     let started = StartGate()
     private let epoch = Mutex("")
 
-    /// Empty until ``migrate()`` returned.
+    /// Empty until ``migrate()`` returned. Every stream of the cluster's event log is numbered in it.
     public var eventEpoch: String { epoch.withLock { $0 } }
+
+    /// True: each write appends its events to the cluster's event log (``PostgresStreamLog``) in
+    /// its transaction, and every node's backplane delivers them from there.
+    public var logsEvents: Bool { true }
 
     /// Makes the store and its pool; no connection is opened before ``run()`` and the first request.
     /// - Parameters:

@@ -2,9 +2,11 @@
 /// taken apart.
 ///
 /// `postgresql://` works too. The host defaults to `localhost`, the port to 5432, the database to
-/// the user's name; user, password and database may be percent-encoded. The only query parameter
-/// read is `sslmode`: `require` (or `verify-ca`, `verify-full`) turns TLS on, anything else or none
-/// leaves it off. ``redacted`` is the form to log: it never shows the password.
+/// the user's name; user, password and database may be percent-encoded. Two query parameters are
+/// read: `sslmode`, where `require` (or `verify-ca`, `verify-full`) turns TLS on and anything else
+/// or none leaves it off; and `schema`, the schema of Taskwire's tables (letters, digits and `_`,
+/// not starting with a digit, at most 63), so that several deployments can share one database.
+/// ``redacted`` is the form to log: it never shows the password.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var username: String
     public var password: String?
@@ -13,14 +15,17 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     /// Whether the connection must use TLS (`sslmode=require`, `verify-ca` or `verify-full`).
     public var requiresTLS: Bool
+    /// The schema of the tables (`schema=`); nil for the server's default.
+    public var schema: String?
 
-    public init(username: String, password: String?, host: String, port: Int = 5432, database: String, requiresTLS: Bool = false) {
+    public init(username: String, password: String?, host: String, port: Int = 5432, database: String, requiresTLS: Bool = false, schema: String? = nil) {
         self.username = username
         self.password = password
         self.host = host
         self.port = port
         self.database = database
         self.requiresTLS = requiresTLS
+        self.schema = schema
     }
 
     /// Parses `text`; nil when it is not a `postgres://` or `postgresql://` URL with a user name
@@ -77,10 +82,19 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         }
         guard let database = Self.percentDecoded(path) else { return nil }
         var requiresTLS = false
+        var schema: String?
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, parts[0] == "sslmode" else { continue }
-            requiresTLS = ["require", "verify-ca", "verify-full"].contains(String(parts[1]))
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "sslmode":
+                requiresTLS = ["require", "verify-ca", "verify-full"].contains(String(parts[1]))
+            case "schema":
+                guard Self.isValidSchema(parts[1]) else { return nil }
+                schema = String(parts[1])
+            default:
+                continue
+            }
         }
         self.init(
             username: username,
@@ -88,15 +102,28 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             host: host.isEmpty ? "localhost" : String(host),
             port: port,
             database: database.isEmpty ? username : database,
-            requiresTLS: requiresTLS
+            requiresTLS: requiresTLS,
+            schema: schema
         )
+    }
+
+    /// A schema name Taskwire accepts: `[A-Za-z_][A-Za-z0-9_]*`, at most 63 bytes.
+    static func isValidSchema(_ name: Substring) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 63, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+            default: false
+            }
+        }
     }
 
     /// The URL with the password replaced by `***`: safe to log.
     public var redacted: String {
         let secret = password == nil ? "" : ":***"
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "postgres://\(username)\(secret)@\(hostPart):\(port)/\(database)" + (requiresTLS ? "?sslmode=require" : "")
+        let parameters = (requiresTLS ? ["sslmode=require"] : []) + (schema.map { ["schema=\($0)"] } ?? [])
+        return "postgres://\(username)\(secret)@\(hostPart):\(port)/\(database)" + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }
 
     /// ``redacted``: a URL is only ever printed without its password.

@@ -9,11 +9,14 @@ public import TaskwireHTTP
 import TaskwireHub
 public import TaskwireQueue
 import TaskwireAuth
+import TaskwirePostgres
 import TaskwireWebSocket
 
 /// Builds the Taskwire server: the hub (one shard per event loop), the WebSocket transport on
 /// `/ws`, the task queue over its store, the HTTP API, `/metrics`, and the background services
-/// (the hub's, the `queue_status_changed` publisher, the lease reaper).
+/// (the hub's, the `queue_status_changed` publisher, the lease reaper). On a PostgreSQL store the
+/// node joins the cluster of that database (``PostgresCluster``), and `/readyz` also checks that
+/// it follows the cluster's event log.
 ///
 /// ```swift
 /// let registry = PrometheusCollectorRegistry()
@@ -84,12 +87,16 @@ func makeApplication(
     let authenticator = try makeAuthenticator(configuration.auth)
     hub.authenticator = authenticator
     let tasks = TaskService(store: store, hub: hub, configuration: configuration.queue)
-    let storeCheck = ReadinessCheck(name: "store") { try await store.checkHealth() }
+    // On PostgreSQL the node is one of a cluster: events go through the database (after the
+    // task service, whose archive of task streams the cluster's replaces).
+    let cluster = (store as? PostgresTaskStore).map { PostgresCluster(store: $0, hub: hub, logger: logger) }
+    var checks = [ReadinessCheck(name: "store") { try await store.checkHealth() }]
+    if let cluster { checks.append(ReadinessCheck(name: "backplane") { try cluster.checkReady() }) }
     let router = Router(context: TaskwireRequestContext.self, options: .autoGenerateHeadEndpoints)
     TaskwireAPI(
         hub: hub,
         registry: registry,
-        readinessChecks: [storeCheck] + readinessChecks,
+        readinessChecks: checks + readinessChecks,
         maxBodySize: configuration.http.maxBodySize,
         tasks: tasks,
         authenticator: authenticator
@@ -102,8 +109,9 @@ func makeApplication(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: nil
         ),
-        // The store's own service (a PostgreSQL pool) first: it starts first and stops last.
-        services: [store as? any Service].compactMap { $0 } + [
+        // The store's own service (a PostgreSQL pool) first: it starts first and stops last;
+        // the cluster's next, as it uses the pool.
+        services: [store as? any Service, cluster as (any Service)?].compactMap { $0 } + [
             HubService(hub: hub), tasks.statusPublisher, LeaseReaper(service: tasks, logger: logger),
         ],
         eventLoopGroupProvider: .shared(group),
@@ -116,6 +124,10 @@ func makeApplication(
         }
         try await store.migrate()
         logger.debug("task store migrated")
+        if let cluster {
+            try await cluster.waitUntilFollowing()
+            logger.info("following the cluster's event log", metadata: ["tw.store.database": "\(configuration.store.loggableDatabase)"])
+        }
     }
     return BuiltApplication(application: application, hub: hub, tasks: tasks)
 }

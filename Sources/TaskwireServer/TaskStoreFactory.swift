@@ -14,9 +14,12 @@ func makeStore(_ configuration: TaskwireConfiguration.Store, logger: Logger) thr
     let key = TaskwireConfiguration.Key.storeDatabase.name
     if configuration.isPostgresURL {
         guard let url = PostgresURL(configuration.database) else {
-            throw TaskwireConfigurationError(key: key, message: "is not a valid PostgreSQL URL: give postgres://user:password@host:port/database")
+            throw TaskwireConfigurationError(
+                key: key,
+                message: "is not a valid PostgreSQL URL: give postgres://user:password@host:port/database (optionally ?sslmode=require&schema=name)"
+            )
         }
-        return PostgresTaskStore(configuration: PostgresStoreConfiguration(url: url), logger: logger)
+        return PostgresTaskStore(configuration: PostgresStoreConfiguration(url: url, schema: url.schema), logger: logger)
     }
     do {
         return try SQLiteTaskStore(path: configuration.database, logger: logger)

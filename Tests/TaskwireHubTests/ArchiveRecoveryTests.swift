@@ -17,19 +17,18 @@ final class FakeArchive: StreamArchive {
     private let state = Mutex(State())
     let epoch = "store-epoch"
 
-    func epoch(of stream: StreamName) -> String? {
-        guard case .task = stream.kind else { return nil }
-        return epoch
+    func epoch(ofKey key: String) -> String? {
+        key.hasPrefix("task:") ? epoch : nil
     }
 
-    func events(of stream: StreamName, after seq: UInt64, limit: Int) async throws -> [ArchivedEvent] {
+    func events(ofKey key: String, after seq: UInt64, limit: Int) async throws -> [ArchivedEvent] {
         if state.withLock({ $0.holdReads }) {
             await withCheckedContinuation { continuation in state.withLock { $0.gate = continuation } }
         }
         return try state.withLock { state in
             state.reads += 1
             if state.failing { throw TaskwireError(.internal, "the archive does not answer") }
-            return Array((state.events[stream.rawValue] ?? []).filter { $0.seq > seq }.prefix(limit))
+            return Array((state.events[key] ?? []).filter { $0.seq > seq }.prefix(limit))
         }
     }
 

@@ -39,6 +39,8 @@ extension Hub {
     /// ``StreamArchive`` can: the subscription is held until the archive answered.
     struct ArchiveRecovery {
         var stream: StreamName
+        /// The log the subscription reads (see ``Hub/logKey(for:of:)``).
+        var key: String
         var since: StreamPosition
         var subscription: Subscription
         /// The stream's position when the subscription began.
@@ -87,7 +89,7 @@ extension Hub {
                 outcome.replay += missed
             } else if let epoch = self.streams.archiveEpoch(key), wanted.seq == 0 || wanted.epoch == epoch {
                 sub.isHeld = true
-                outcome.fromArchive.append(ArchiveRecovery(stream: stream, since: wanted, subscription: sub, position: position))
+                outcome.fromArchive.append(ArchiveRecovery(stream: stream, key: key, since: wanted, subscription: sub, position: position))
             } else {
                 outcome.recovered[name] = false
                 outcome.resync[name] = position
@@ -129,11 +131,11 @@ extension Hub {
         // The outcome holds the connection's subscriptions: it goes to the archive read and back
         // untouched, and is used again only on the connection's executor.
         let held = ExecutorBound(outcome)
-        let requests = outcome.fromArchive.map { ($0.stream, $0.since.seq) }
+        let requests = outcome.fromArchive.map { ($0.key, $0.since.seq) }
         Task {
             var results: [[ArchivedEvent]?] = []
-            for (stream, seq) in requests {
-                results.append(await Self.read(archive, stream, after: seq, limit: Self.archiveReplayLimit))
+            for (key, seq) in requests {
+                results.append(await Self.read(archive, key, after: seq, limit: Self.archiveReplayLimit))
             }
             let answers = results
             client.shard.executor.execute {
@@ -167,15 +169,17 @@ extension Hub {
     /// Most events one subscription recovers from the archive; past it, the client resyncs.
     static let archiveReplayLimit = 10_000
 
-    /// Reads the events of `stream` after `seq` from the archive, page by page.
-    /// - Returns: nil when they are more than `limit` or the archive fails.
-    private static func read(_ archive: any StreamArchive, _ stream: StreamName, after seq: UInt64, limit: Int) async -> [ArchivedEvent]? {
+    /// Reads the events of the log `key` after `seq` from the archive, page by page.
+    /// - Returns: nil when they are more than `limit`, when the archive no longer has the first
+    ///   of them (it starts later), or when the archive fails.
+    private static func read(_ archive: any StreamArchive, _ key: String, after seq: UInt64, limit: Int) async -> [ArchivedEvent]? {
         let page = 1000
         var events: [ArchivedEvent] = []
         var last = seq
         do {
             while true {
-                let batch = try await archive.events(of: stream, after: last, limit: page)
+                let batch = try await archive.events(ofKey: key, after: last, limit: page)
+                if let first = batch.first, first.seq != last + 1 { return nil }
                 events += batch
                 guard events.count <= limit else { return nil }
                 guard batch.count == page, let newest = batch.last?.seq, newest > last else { return events }

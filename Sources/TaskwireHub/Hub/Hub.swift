@@ -295,7 +295,7 @@ public final class Hub: Sendable {
     ///     a connection that has not been sent it yet when a newer event of the stream with the
     ///     same key arrives skips it. Nil (the default) for events every subscriber must receive.
     ///   - onDelivered: called with the number of connections reached, once every shard has counted.
-    /// - Returns: the event's `seq`.
+    /// - Returns: the event's `seq`; 0 when a ``relay`` takes the event (the cluster numbers it).
     @discardableResult
     public func publish(
         _ body: ByteBuffer,
@@ -339,24 +339,28 @@ public final class Hub: Sendable {
 
     /// Publishes a notification to the `user_notification` subscribers whose connection belongs
     /// to `userID`; they are numbered per user. Returns without waiting.
+    /// - Returns: the notification's `seq` in the user's log; 0 when a ``relay`` takes it.
     @discardableResult
     public func publish(_ body: ByteBuffer, toUser userID: String, onDelivered: (@Sendable (Int) -> Void)? = nil) -> UInt64 {
-        publish(body, key: Self.userLogKey(userID), eventType: StreamName.userNotification.rawValue, onDelivered: onDelivered)
+        publish(body, key: Self.logKey(ofUser: userID), eventType: StreamName.userNotification.rawValue, onDelivered: onDelivered)
     }
 
     /// The log a subscription reads: the stream itself, or for `user_notification` the
     /// connection's own user's (anonymous connections read one nothing is published to).
     func logKey(for stream: StreamName, of client: HubClient) -> String {
         guard stream == .userNotification else { return stream.rawValue }
-        return Self.userLogKey(client.userID ?? "")
+        return Self.logKey(ofUser: client.userID ?? "")
     }
 
     func streamKey(_ name: String, of client: HubClient) -> String {
-        name == StreamName.userNotification.rawValue ? Self.userLogKey(client.userID ?? "") : name
+        name == StreamName.userNotification.rawValue ? Self.logKey(ofUser: client.userID ?? "") : name
     }
 
+    /// The log of `user_notification` events for one user: `user_notification#<user id>`.
     /// `#` cannot appear in a stream name, so these keys never meet a client's stream.
-    static func userLogKey(_ userID: String) -> String { "user_notification#" + userID }
+    public static func logKey(ofUser userID: String) -> String { userLogPrefix + userID }
+
+    static let userLogPrefix = "user_notification#"
 
     /// Publishes and waits until every shard has counted the connections reached.
     /// - Returns: the number of connections reached.
@@ -366,6 +370,9 @@ public final class Hub: Sendable {
         }
     }
 
+    /// Publishes on the log `key`: at `position` when given (the archive's or the cluster's
+    /// numbering), else handed to the ``relay`` when there is one, else numbered here.
+    /// `onlyIfChanged` drops a body equal to the last one published so on the same log.
     @discardableResult
     func publish(
         _ body: ByteBuffer,
@@ -373,8 +380,13 @@ public final class Hub: Sendable {
         eventType: String,
         at position: StreamPosition? = nil,
         coalescingKey: String? = nil,
+        onlyIfChanged: Bool = false,
         onDelivered: (@Sendable (Int) -> Void)?
     ) -> UInt64 {
+        if position == nil, let relay = streams.relay {
+            relay.relay(RelayedEvent(key: key, body: body, coalescingKey: coalescingKey, onlyIfChanged: onlyIfChanged), onDelivered: onDelivered)
+            return 0
+        }
         metrics.published()
         let now = clock.now()
         return streams.stripe(for: key).entries.withLock { entries in
@@ -382,6 +394,13 @@ public final class Hub: Sendable {
             if let position, !entries[key]!.advance(to: position) {
                 onDelivered?(0)
                 return entries[key]!.seq
+            }
+            if onlyIfChanged {
+                if entries[key]!.lastState == body {
+                    onDelivered?(0)
+                    return entries[key]!.seq
+                }
+                entries[key]!.lastState = body
             }
             // Mutated in place: a copy of the entry would copy its whole history on the append.
             let (seq, message, mask) = number(&entries[key]!, body: body, eventType: eventType, coalescingKey: coalescingKey, now: now)

@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import Synchronization
 import TaskwireProtocol
 
@@ -10,11 +11,16 @@ final class StreamTable: Sendable {
     struct Entry {
         var seq: UInt64 = 0
         var epoch: String
+        /// False for a stream the archive numbers until its first event arrives: ``seq`` is
+        /// then not the stream's, and only the archive knows what came before.
+        var seqIsKnown = true
         /// Bit `i` is set while shard `i` has subscribers.
         var shardMask: UInt64 = 0
         var lastActivity: Timestamp
         /// The most recent events, oldest first, for recovery.
         var history: Deque<(seq: UInt64, time: Timestamp, message: OutboundMessage)> = []
+        /// The body of the last state published with ``Hub/publishState(_:to:)``.
+        var lastState: ByteBuffer?
 
         /// Keeps at most `size` events, none older than `ttl`.
         mutating func trimHistory(size: Int, ttl: Duration, now: Timestamp) {
@@ -27,6 +33,7 @@ final class StreamTable: Sendable {
         /// from the stream's archive). - Returns: false when `position` is not after the current
         /// one in the same epoch (a stale or repeated event, to be ignored).
         mutating func advance(to position: StreamPosition) -> Bool {
+            defer { seqIsKnown = true }
             if position.epoch == epoch && position.seq == seq &+ 1 { return true }
             if position.epoch == epoch && position.seq <= seq { return false }
             // A gap (the hub did not see the events in between) or a new epoch: the history
@@ -39,7 +46,7 @@ final class StreamTable: Sendable {
 
         /// The events after `position`, when the history still reaches back to it in the same epoch.
         func events(after position: StreamPosition) -> [OutboundMessage]? {
-            guard position.epoch == epoch, position.seq <= seq else { return nil }
+            guard seqIsKnown, position.epoch == epoch, position.seq <= seq else { return nil }
             if position.seq == seq { return [] }
             guard let first = history.first, first.seq <= position.seq + 1 else { return nil }
             return history.lazy.filter { $0.seq > position.seq }.map(\.message)
@@ -54,11 +61,18 @@ final class StreamTable: Sendable {
     private let hubEpoch: String
     private let generation = Atomic<UInt64>(0)
     private let archiveBox = Mutex<(any StreamArchive)?>(nil)
+    private let relayBox = Mutex<(any EventRelay)?>(nil)
 
     /// The archive of streams the hub does not number itself, if any.
     var archive: (any StreamArchive)? {
         get { archiveBox.withLock { $0 } }
         set { archiveBox.withLock { $0 = newValue } }
+    }
+
+    /// The cluster's relay, if any: then every stream is numbered by the cluster.
+    var relay: (any EventRelay)? {
+        get { relayBox.withLock { $0 } }
+        set { relayBox.withLock { $0 = newValue } }
     }
 
     init(hubEpoch: String, stripeCount: Int = 16) {
@@ -82,13 +96,15 @@ final class StreamTable: Sendable {
     /// The entry of a stream seen for the first time: in the archive's epoch when the archive
     /// numbers the stream (its seq is then set by the first publish), else in a new epoch.
     func makeEntry(_ key: String, now: Timestamp) -> Entry {
-        Entry(epoch: archiveEpoch(key) ?? newEpoch(), lastActivity: now)
+        guard let epoch = archiveEpoch(key) else { return Entry(epoch: newEpoch(), lastActivity: now) }
+        var entry = Entry(epoch: epoch, lastActivity: now)
+        entry.seqIsKnown = false
+        return entry
     }
 
     /// The archive's epoch for the stream read from `key`, when the archive numbers it.
     func archiveEpoch(_ key: String) -> String? {
-        guard let archive, let stream = try? StreamName(validating: key) else { return nil }
-        return archive.epoch(of: stream)
+        archive?.epoch(ofKey: key)
     }
 
     /// Marks shard `shard` as having subscribers of `key`; returns the stream's current position and,

@@ -13,8 +13,8 @@ public import TaskwireProtocol
 /// A `Service`. It listens on ``PostgresStreamLog/channel`` on a connection of its own (not a
 /// pooled one) and, on every notification, reads the events after the last id it delivered;
 /// ids are gapless and committed in order, so nothing is skipped and nothing comes twice. It
-/// starts after the log's last event at the time it starts: what came before is history, for
-/// the archive. When the connection drops it is not ready (see ``checkReady()``) until it has
+/// starts, once the store is migrated, after the log's last event at that time: what came before
+/// is history, for the archive. When the connection drops it is not ready (see ``checkReady()``) until it has
 /// connected again, listened again and read everything it missed.
 public final class PostgresBackplane: Service {
     /// Receives one event of the log.
@@ -48,6 +48,13 @@ public final class PostgresBackplane: Service {
     /// The id of the last event delivered (-1 before it started following).
     public var lastDeliveredID: Int64 { lastDelivered.load(ordering: .acquiring) }
 
+    /// Returns once the backplane took its starting point in the log: every event appended
+    /// from then on will be delivered.
+    /// - Throws: `CancellationError` when cancelled first.
+    public func waitUntilFollowing() async throws {
+        while lastDeliveredID < 0 { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
     /// Throws unless ``isReady``: for `/readyz`.
     public func checkReady() throws {
         guard isReady else { throw PostgresBackplaneNotReady() }
@@ -61,6 +68,10 @@ public final class PostgresBackplane: Service {
     }
 
     private func follow() async {
+        // The log exists once the store is migrated (by the application, before it serves).
+        while log.store.eventEpoch.isEmpty {
+            guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { return }
+        }
         while !Task.isCancelled {
             do {
                 if lastDeliveredID < 0 {
@@ -105,7 +116,14 @@ public final class PostgresBackplane: Service {
     /// Delivers every event after the last one delivered.
     private func catchUp() async throws {
         while true {
-            let events = try await log.events(after: lastDeliveredID, limit: 500)
+            let last = lastDeliveredID
+            let events = try await log.events(after: last, limit: 500)
+            if let first = events.first, first.id != last + 1 {
+                logger.warning(
+                    "backplane missed events trimmed from the log while it was away; their streams continue after a gap",
+                    metadata: ["tw.postgres.last_id": "\(last)", "tw.postgres.next_id": "\(first.id)"]
+                )
+            }
             for event in events {
                 deliver(event)
                 lastDelivered.store(event.id, ordering: .releasing)

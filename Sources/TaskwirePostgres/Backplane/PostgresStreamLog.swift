@@ -40,35 +40,66 @@ public struct PostgresStreamLog: Sendable {
         self.store = store
     }
 
+    /// An event to append.
+    public struct Entry: Sendable, Equatable {
+        public var stream: String
+        /// The message, open (without its closing brace).
+        public var body: String
+        public var coalescingKey: String?
+        /// The seq numbered by the caller (a task store numbers `task:<id>`); nil for the stream's next.
+        public var seq: UInt64?
+        /// A state: dropped when it equals the stream's last body (`queue_status_changed`).
+        public var onlyIfChanged: Bool
+
+        public init(stream: String, body: String, coalescingKey: String? = nil, seq: UInt64? = nil, onlyIfChanged: Bool = false) {
+            self.stream = stream
+            self.body = body
+            self.coalescingKey = coalescingKey
+            self.seq = seq
+            self.onlyIfChanged = onlyIfChanged
+        }
+    }
+
     /// Appends an event to `stream` in a transaction of its own.
     /// - Returns: the event's id and its position in the stream.
     public func append(_ body: String, to stream: String, coalescingKey: String? = nil, at time: Timestamp) async throws -> (id: Int64, position: StreamPosition) {
         let epoch = try store.migratedEpoch()
-        let (id, seq) = try await store.read("append event") { connection in
-            try await Self.append(body, to: stream, coalescingKey: coalescingKey, at: time, on: connection, logger: store.logger)
+        let appended = try await store.read("append event") { connection in
+            try await Self.append([Entry(stream: stream, body: body, coalescingKey: coalescingKey)], at: time, on: connection, logger: store.logger)
         }
-        return (id, StreamPosition(seq: seq, epoch: epoch))
+        guard let event = appended.first ?? nil else { throw TaskQueueError(.unavailable, "appending an event returned nothing") }
+        return (event.id, StreamPosition(seq: event.seq, epoch: epoch))
     }
 
-    /// Appends an event to `stream` on `connection`, in whatever transaction it is in (a task
-    /// change appends its events in its own transaction). Call it last in the transaction: from
-    /// here to the commit, other appends of the cluster wait.
+    /// Appends `entries` on `connection`, in whatever transaction it is in (a task change
+    /// appends its events in its own transaction; a statement outside one is its own). Call it
+    /// last in the transaction: from here to the commit, other appends of the cluster wait.
+    /// - Returns: each entry's id and seq, in order; nil for a state dropped as unchanged.
     static func append(
-        _ body: String,
-        to stream: String,
-        coalescingKey: String?,
+        _ entries: [Entry],
         at time: Timestamp,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws -> (id: Int64, seq: UInt64) {
+    ) async throws -> [(id: Int64, seq: UInt64)?] {
+        guard !entries.isEmpty else { return [] }
+        let streams = entries.map(\.stream)
+        let bodies = entries.map(\.body)
+        let keys = entries.map { $0.coalescingKey ?? "" }
+        let seqs = entries.map { Int64(clamping: $0.seq ?? 0) }
+        let states = entries.map(\.onlyIfChanged)
         let rows = try await connection.query(
-            "SELECT out_id, out_seq FROM taskwire_append_event(\(stream), \(body), \(coalescingKey), \(time.nanosecondsSinceEpoch))",
+            """
+            SELECT out_id, out_seq FROM taskwire_append_events(\(streams), \(bodies), \(keys), \(seqs), \(states), \(time.nanosecondsSinceEpoch))
+            """,
             logger: logger
         )
-        for try await (id, seq) in rows.decode((Int64, Int64).self) {
-            return (id, UInt64(seq))
+        var appended: [(id: Int64, seq: UInt64)?] = []
+        appended.reserveCapacity(entries.count)
+        for try await (id, seq) in rows.decode((Int64?, Int64?).self) {
+            if let id, let seq { appended.append((id, UInt64(seq))) } else { appended.append(nil) }
         }
-        throw TaskQueueError(.unavailable, "appending an event returned nothing")
+        guard appended.count == entries.count else { throw TaskQueueError(.unavailable, "appending events returned \(appended.count) rows for \(entries.count)") }
+        return appended
     }
 
     /// The id of the last event appended (0 for an empty log).
@@ -76,6 +107,15 @@ public struct PostgresStreamLog: Sendable {
         try await store.read("last event id") { connection in
             let rows = try await connection.query("SELECT last_id FROM stream_log_head", logger: store.logger)
             for try await id in rows.decode(Int64.self) { return id }
+            return 0
+        }
+    }
+
+    /// The seq of the last event appended to `stream` (0 when it never had one), trimmed or not.
+    public func lastSeq(of stream: String) async throws -> UInt64 {
+        try await store.read("stream head") { connection in
+            let rows = try await connection.query("SELECT last_seq FROM stream_heads WHERE stream = \(stream)", logger: store.logger)
+            for try await seq in rows.decode(Int64.self) { return UInt64(seq) }
             return 0
         }
     }

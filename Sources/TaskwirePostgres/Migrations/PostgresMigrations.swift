@@ -18,6 +18,7 @@ enum PostgresMigrations {
         Migration(version: 1, name: "tasks", statements: tasks),
         Migration(version: 2, name: "task_events", statements: taskEvents),
         Migration(version: 3, name: "stream_events", statements: streamEvents),
+        Migration(version: 4, name: "append_events", statements: appendEvents),
     ]
 
     /// `tasks`, its indexes, and `queue_counts` kept exact by a trigger.
@@ -174,5 +175,63 @@ enum PostgresMigrations {
         END
         $$
         """,
+    ]
+
+    /// `taskwire_append_events`: appends a batch in one call, replacing `taskwire_append_event`.
+    ///
+    /// Element `i` of the arrays is one event: its stream, body, coalescing key (`''` for none),
+    /// seq (`0`: the stream's next; else the seq the caller numbered, for `task:<id>` streams
+    /// numbered by the task store) and whether it is a state to drop when it equals the stream's
+    /// last body (`queue_status_changed`). One row comes back per element, in order: its id and
+    /// seq, or nulls when it was dropped. The log lock (the `stream_log_head` row) is taken
+    /// first and held to the end of the transaction, as before; one notification carries the
+    /// last id.
+    private static let appendEvents = [
+        """
+        CREATE FUNCTION taskwire_append_events(
+            p_streams text[], p_bodies text[], p_keys text[], p_seqs bigint[], p_states boolean[], p_created_at bigint
+        ) RETURNS TABLE (out_id bigint, out_seq bigint) LANGUAGE plpgsql AS $$
+        DECLARE
+            i integer;
+            v_id bigint;
+            v_seq bigint;
+            v_last text;
+            v_appended boolean := false;
+        BEGIN
+            PERFORM 1 FROM stream_log_head FOR UPDATE;
+            FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+                IF p_states[i] THEN
+                    SELECT body INTO v_last FROM stream_events WHERE stream = p_streams[i] ORDER BY seq DESC LIMIT 1;
+                    IF FOUND AND v_last = p_bodies[i] THEN
+                        out_id := NULL;
+                        out_seq := NULL;
+                        RETURN NEXT;
+                        CONTINUE;
+                    END IF;
+                END IF;
+                UPDATE stream_log_head SET last_id = last_id + 1 RETURNING last_id INTO v_id;
+                IF p_seqs[i] > 0 THEN
+                    v_seq := p_seqs[i];
+                    INSERT INTO stream_heads AS h (stream, last_seq) VALUES (p_streams[i], v_seq)
+                        ON CONFLICT (stream) DO UPDATE SET last_seq = greatest(h.last_seq, excluded.last_seq);
+                ELSE
+                    INSERT INTO stream_heads AS h (stream, last_seq) VALUES (p_streams[i], 1)
+                        ON CONFLICT (stream) DO UPDATE SET last_seq = h.last_seq + 1
+                        RETURNING h.last_seq INTO v_seq;
+                END IF;
+                INSERT INTO stream_events (id, stream, seq, body, coalescing_key, created_at)
+                    VALUES (v_id, p_streams[i], v_seq, p_bodies[i], nullif(p_keys[i], ''), p_created_at);
+                v_appended := true;
+                out_id := v_id;
+                out_seq := v_seq;
+                RETURN NEXT;
+            END LOOP;
+            IF v_appended THEN
+                PERFORM pg_notify('taskwire_events', v_id::text);
+            END IF;
+        END
+        $$
+        """,
+        "DROP FUNCTION taskwire_append_event(text, text, text, bigint)",
     ]
 }

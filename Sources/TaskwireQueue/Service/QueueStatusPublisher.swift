@@ -6,13 +6,13 @@ import TaskwireHub
 import TaskwireProtocol
 
 /// Publishes `queue_status` on `queue_status_changed` after task changes, at most once per
-/// `interval` however fast tasks move, and only when the counts changed.
+/// `interval` however fast tasks move, and only when the counts changed (since the last
+/// publication on the stream, by this node or, in a cluster, by any node).
 public final class QueueStatusPublisher: Service {
     let store: any TaskStore
     let hub: Hub
     let interval: Duration
     private let dirty = Atomic<Bool>(true)
-    private let last = Mutex<QueueCounts?>(nil)
 
     init(store: any TaskStore, hub: Hub, interval: Duration) {
         self.store = store
@@ -45,12 +45,8 @@ public final class QueueStatusPublisher: Service {
             markDirty()
             throw error
         }
-        let changed = last.withLock { last in
-            defer { last = counts }
-            return last != counts
-        }
-        guard changed else { return }
-        hub.publish(Self.body(counts), to: .queueStatusChanged)
+        // A state: the hub (or, in a cluster, the shared log) drops it when unchanged.
+        hub.publishState(Self.body(counts), to: .queueStatusChanged)
     }
 
     /// The `queue_status` message for these counts, with per-queue counts in `queues` (an extension).

@@ -29,20 +29,43 @@ public struct TaskEvents: Sendable {
         return nil
     }
 
-    /// Publishes the events of one commit, in order: each change's event (numbered by the
-    /// store) on its well-known stream, on `task:<id>` at the store's seq and epoch, and on
-    /// `queue:<queue>`.
+    /// One event of a change, on one of its streams.
+    public struct Publication: Sendable, Equatable {
+        public var stream: StreamName
+        /// The event's seq when the store numbers the stream (`task:<id>`); nil when the hub (or,
+        /// in a cluster, the shared log) numbers it.
+        public var seq: UInt64?
+        /// Set for replaceable events: progress updates of a task still pending or running.
+        public var coalescingKey: String?
+    }
+
+    /// Where the event of `change` goes, in order: its well-known stream, `task:<id>` at the
+    /// store's seq, and `queue:<queue>`. Empty for a change without an event (a lease renewal).
+    public static func publications(of change: TaskChange) -> [Publication] {
+        guard let event = change.event, let stream = stream(for: change) else { return [] }
+        let task = change.after
+        // Progress updates of a task still pending or running are replaceable: a newer one
+        // for the same task makes them obsolete for a connection not yet sent them.
+        let key: String? = stream == .taskUpdated && !task.status.isFinished ? task.id : nil
+        return [
+            Publication(stream: stream, seq: nil, coalescingKey: key),
+            Publication(stream: .task(task.id), seq: event.seq, coalescingKey: key),
+            Publication(stream: .queue(task.queue), seq: nil, coalescingKey: key),
+        ]
+    }
+
+    /// Publishes the events of one commit on this node's hub, in order (see ``publications(of:)``).
     public func publish(_ changes: [TaskChange]) {
         for change in changes {
-            guard let event = change.event, let stream = Self.stream(for: change) else { continue }
-            let task = change.after
+            guard let event = change.event else { continue }
             let body = ByteBuffer(string: event.body)
-            // Progress updates of a task still pending or running are replaceable: a newer one
-            // for the same task makes them obsolete for a connection not yet sent them.
-            let key: String? = stream == .taskUpdated && !task.status.isFinished ? task.id : nil
-            hub.publish(body, to: stream, coalescingKey: key)
-            hub.publish(body, to: .task(task.id), at: StreamPosition(seq: event.seq, epoch: event.epoch), coalescingKey: key)
-            hub.publish(body, to: .queue(task.queue), coalescingKey: key)
+            for publication in Self.publications(of: change) {
+                if let seq = publication.seq {
+                    hub.publish(body, to: publication.stream, at: StreamPosition(seq: seq, epoch: event.epoch), coalescingKey: publication.coalescingKey)
+                } else {
+                    hub.publish(body, to: publication.stream, coalescingKey: publication.coalescingKey)
+                }
+            }
         }
     }
 }
@@ -57,16 +80,22 @@ public struct TaskStoreArchive: StreamArchive {
         self.store = store
     }
 
-    public func epoch(of stream: StreamName) -> String? {
-        guard case .task = stream.kind else { return nil }
+    public func epoch(ofKey key: String) -> String? {
+        guard Self.taskID(ofKey: key) != nil else { return nil }
         let epoch = store.eventEpoch
         return epoch.isEmpty ? nil : epoch
     }
 
-    public func events(of stream: StreamName, after seq: UInt64, limit: Int) async throws -> [ArchivedEvent] {
-        guard case .task(let id) = stream.kind else { return [] }
+    public func events(ofKey key: String, after seq: UInt64, limit: Int) async throws -> [ArchivedEvent] {
+        guard let id = Self.taskID(ofKey: key) else { return [] }
         return try await store.events(taskID: id, after: seq, limit: limit).map { event in
             ArchivedEvent(seq: event.seq, body: ByteBuffer(string: event.body))
         }
+    }
+
+    /// The task id of a task stream's key `task:<id>`; nil for any other stream.
+    public static func taskID(ofKey key: String) -> String? {
+        guard let stream = try? StreamName(validating: key), case .task(let id) = stream.kind else { return nil }
+        return id
     }
 }

@@ -29,10 +29,12 @@ public final class TaskService: Sendable {
 
     private var clock: any HubClock { hub.clock }
 
-    /// Reports a commit: its events now, the queue counts soon.
+    /// Reports a commit: its events now (unless the store logs them for every node), the queue
+    /// counts soon.
     private var onCommit: CommitObserver {
-        { [events, statusPublisher] changes in
-            events.publish(changes)
+        let publishesEvents = !store.logsEvents
+        return { [events, statusPublisher] changes in
+            if publishesEvents { events.publish(changes) }
             statusPublisher.markDirty()
         }
     }

@@ -65,6 +65,16 @@ public protocol TaskStore: Sendable {
 
     /// Throws when the store cannot serve requests (for readiness checks).
     func checkHealth() async throws
+
+    /// Whether the store itself appends each change's events (``TaskEvents/publications(of:)``)
+    /// to an event log that every node delivers to its hub (PostgreSQL's, in a cluster). The
+    /// ``TaskService`` then leaves them to the log instead of publishing them on its hub.
+    var logsEvents: Bool { get }
+}
+
+extension TaskStore {
+    /// False: the ``TaskService`` publishes the events of each commit on its hub.
+    public var logsEvents: Bool { false }
 }
 
 /// Receives the changes of one commit, in order.

@@ -56,11 +56,18 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
         self.executors = executors
     }
 
+    /// Receive buffers of 64 bytes to 64 KiB, starting at 512.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             guard let executor = executors[ObjectIdentifier(channel.eventLoop)] else {
                 preconditionFailure("the hub must run on the server's event loops")
             }
+            // Most of a server's connections are idle WebSockets, and each keeps its receive
+            // buffer between reads: start it at 512 bytes (NIO's default is 2 KiB), enough for
+            // a handshake or a client message; NIO grows it when reads fill it.
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let loop = channel.eventLoop
             let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: loop)
             let accepted = NIOLoopBoundBox<AcceptedUpgrade?>(nil, eventLoop: loop)

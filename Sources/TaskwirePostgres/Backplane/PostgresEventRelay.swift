@@ -92,6 +92,7 @@ public final class PostgresEventRelay: EventRelay {
     /// cancellation. Call once the backplane follows the log (events appended before it took its
     /// starting point would not be delivered on this node).
     func run() async {
+        var failing = false
         for await _ in wakeups {
             while !Task.isCancelled {
                 let batch = queue.withLock { Array($0.prefix(Self.batchSize)) }
@@ -99,6 +100,10 @@ public final class PostgresEventRelay: EventRelay {
                 do {
                     try await append(batch)
                     queue.withLock { $0.removeFirst(batch.count) }
+                    if failing {
+                        failing = false
+                        logger.info("appending events again", metadata: ["tw.count": "\(pendingCount)"])
+                    }
                 } catch is CancellationError {
                     return
                 } catch {
@@ -106,7 +111,11 @@ public final class PostgresEventRelay: EventRelay {
                         logger.warning("events not appended at shutdown: the database cannot be reached", metadata: ["tw.count": "\(pendingCount)"])
                         return
                     }
-                    logger.info("appending events failed; trying again", metadata: ["tw.postgres.error": "\(error)", "tw.count": "\(batch.count)"])
+                    // Once per outage, not once per retry.
+                    if !failing {
+                        failing = true
+                        logger.warning("appending events failed; trying again until the database answers", metadata: ["tw.postgres.error": "\(error)", "tw.count": "\(pendingCount)"])
+                    }
                     try? await Task.sleep(for: retryDelay)
                 }
             }

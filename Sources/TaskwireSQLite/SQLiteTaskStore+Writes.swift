@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 public import TaskwireHub
 public import TaskwireQueue
 
@@ -89,28 +90,43 @@ extension SQLiteTaskStore {
         return change
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer and, once it committed,
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the writer (shared with the writes that
+    /// arrived meanwhile, each in its own savepoint: see ``GroupCommit``) and, once it committed,
     /// reports its changes to `onCommit` (if any) while still on the writer, so that reports
-    /// keep commit order. When `body` throws, the transaction is rolled back, nothing is
-    /// reported, and the error reaches the caller unchanged.
+    /// keep commit order. When `body` throws, its savepoint is rolled back, nothing is reported,
+    /// and the error reaches the caller unchanged.
     private func write<T: Sendable>(
         _ operation: String,
         onCommit: @escaping CommitObserver,
         _ body: @escaping @Sendable (Database) throws -> (T, [TaskChange])
     ) async throws -> T {
-        do {
-            return try await pool.writeWithoutTransaction { db in
-                var outcome: (T, [TaskChange])?
-                try db.inTransaction(.immediate) {
-                    outcome = try body(db)
-                    return .commit
-                }
-                guard let (value, changes) = outcome else { preconditionFailure("a committed transaction has an outcome") }
-                if !changes.isEmpty { onCommit(changes) }
-                return value
-            }
-        } catch let error as DatabaseError {
-            throw storeError(error, operation: operation)
+        let result = WriteResult<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            groupCommit.submit(
+                GroupCommit.Write(
+                    operation: operation,
+                    body: { db in
+                        let (value, changes) = try body(db)
+                        result.value.withLock { $0 = value }
+                        return changes
+                    },
+                    onCommit: onCommit,
+                    finish: { failure in
+                        if let failure {
+                            continuation.resume(throwing: failure)
+                        } else if let value = result.value.withLock({ $0 }) {
+                            continuation.resume(returning: value)
+                        } else {
+                            continuation.resume(throwing: TaskQueueError(.unavailable, "the task store lost a write's result"))
+                        }
+                    }
+                )
+            )
         }
     }
+}
+
+/// The value a write returned, kept from its savepoint until its transaction committed.
+private final class WriteResult<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
 }

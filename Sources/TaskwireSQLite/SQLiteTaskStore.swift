@@ -8,9 +8,11 @@ public import TaskwireQueue
 ///
 /// The database is opened in WAL mode through a GRDB `DatabasePool`: one writer connection
 /// and up to ``SQLiteStoreConfiguration/maximumReaderCount`` readers, which read committed
-/// data concurrently with the writer. Every write is one `BEGIN IMMEDIATE` transaction on the
-/// writer; the store reads the rows, applies the closure from ``TaskTransitions`` (the rules
-/// live there, not in SQL) and writes them back.
+/// data concurrently with the writer. Every write runs in a `BEGIN IMMEDIATE` transaction on
+/// the writer, in a savepoint of its own: writes that arrive while a commit is under way share
+/// the next transaction and its one fsync (group commit, see ``GroupCommit``), yet each succeeds
+/// or fails alone and returns only once committed. The store reads the rows, applies the closure
+/// from ``TaskTransitions`` (the rules live there, not in SQL) and writes them back.
 ///
 /// Commit reports: the writer runs one database access at a time. A write commits, then calls
 /// `onCommit` while it still holds the writer, before the next write can begin, so reports
@@ -31,6 +33,8 @@ public final class SQLiteTaskStore: TaskStore {
     public let configuration: SQLiteStoreConfiguration
     let pool: DatabasePool
     let logger: Logger
+    /// Every write goes through it (see ``GroupCommit``).
+    let groupCommit: GroupCommit
     private let epoch = Mutex("")
 
     /// Empty until ``migrate()`` returned.
@@ -67,6 +71,7 @@ public final class SQLiteTaskStore: TaskStore {
         self.configuration = configuration
         self.pool = pool
         self.logger = logger
+        self.groupCommit = GroupCommit(pool: pool) { [logger] error, operation in Self.storeError(error, operation: operation, logger: logger) }
         logger.debug("sqlite task store opened", metadata: ["tw.sqlite.synchronous": "\(configuration.synchronous)"])
     }
 
@@ -174,6 +179,10 @@ public final class SQLiteTaskStore: TaskStore {
     /// What callers see of a database failure: cancellation stays cancellation, anything else
     /// is a ``TaskQueueError`` `.unavailable` (details go to the log, not to clients).
     func storeError(_ error: DatabaseError, operation: String) -> any Error {
+        Self.storeError(error, operation: operation, logger: logger)
+    }
+
+    static func storeError(_ error: DatabaseError, operation: String, logger: Logger) -> any Error {
         if error.resultCode == .SQLITE_INTERRUPT { return CancellationError() }
         logger.info(
             "sqlite task store operation failed",

@@ -61,7 +61,13 @@ struct WebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             return refuse(error, on: loop)
         }
         let promise = loop.makePromise(of: Access.self)
-        if let authenticator = hub.authenticator {
+        if let authenticator = hub.authenticator, let decided = authenticator.immediateAccess(token: request.token) {
+            // Decided at once (no token): no task, no hop off the event loop.
+            switch decided {
+            case .success(let access): promise.succeed(access)
+            case .failure(let error): promise.fail(UpgradeRefusal.unauthorized(error.message))
+            }
+        } else if let authenticator = hub.authenticator {
             let token = request.token
             promise.completeWithTask {
                 do throws(TaskwireError) {

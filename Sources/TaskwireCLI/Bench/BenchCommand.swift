@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run in-process benchmarks.",
-        subcommands: [LifecycleBenchCommand.self]
+        subcommands: [FanoutBenchCommand.self, LifecycleBenchCommand.self]
     )
 }

@@ -112,4 +112,13 @@ public protocol ClientAuthenticator: Sendable {
     /// - Throws: ``TaskwireError`` `unauthorized` saying what is wrong (missing where required,
     ///   malformed, bad signature, algorithm not accepted, expired, not yet valid).
     func authenticate(token: String?) async throws(TaskwireError) -> Access
+
+    /// The outcome of ``authenticate(token:)`` when it can be known without waiting (a request
+    /// without a token, say), so that a handshake needs no task of its own; nil otherwise.
+    func immediateAccess(token: String?) -> Result<Access, TaskwireError>?
+}
+
+extension ClientAuthenticator {
+    /// Nil: every token goes through ``authenticate(token:)``.
+    public func immediateAccess(token: String?) -> Result<Access, TaskwireError>? { nil }
 }

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import TaskwireHub
+import TaskwireProtocol
+import TaskwireWebSocket
+
+/// `taskwire bench fanout`: the hub's hot path alone. Publishes `--messages` custom events to
+/// `--subscribers` in-memory connections spread over `--shards` event loops, as the server does
+/// (each event numbered and framed once, handed to each shard, written to each connection), and
+/// reports the time per delivery. The sockets are left out: a connection counts the frames it is
+/// handed. `scripts/bench-hotpath` runs it under valgrind for instructions and allocations per
+/// delivery, which do not depend on how busy the machine is.
+struct FanoutBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "Measure the hub's fan-out: deliveries per second to in-memory connections."
+    )
+
+    @Option(help: "Subscribed connections.")
+    var subscribers = 1000
+
+    @Option(help: "Events published.")
+    var messages = 1000
+
+    @Option(help: "Event loops (hub shards) the connections are spread over.")
+    var shards = 1
+
+    @Option(help: "Bytes of each event's data.")
+    var size = 100
+
+    @Option(help: "Events published before the publisher waits for the oldest to be counted.")
+    var window = 64
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard subscribers >= 1 else { throw ValidationError("--subscribers must be at least 1") }
+        guard messages >= 0 else { throw ValidationError("--messages must not be negative") }
+        guard (1...64).contains(shards) else { throw ValidationError("--shards must be between 1 and 64") }
+        guard (1...1_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 1000000") }
+        guard window >= 1 else { throw ValidationError("--window must be at least 1") }
+    }
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: shards)
+        let executors = EventLoopExecutor.executors(for: group)
+        var configuration = HubConfiguration.highPerformance
+        configuration.maxConnections = max(configuration.maxConnections, subscribers)
+        configuration.enableHeartbeat = false
+        let hub = Hub(configuration: configuration, executors: executors, framer: WebSocketFramer(), logger: Logger(label: "taskwire.bench"))
+        let stream = try StreamName(validating: "bench")
+        let finished = FinishLine(connections: subscribers)
+        for i in 0..<subscribers {
+            let executor = executors[i % executors.count]
+            let sink = SinkTransport(expected: messages, finished: finished)
+            try await executor.eventLoop.submit {
+                _ = try hub.addConnection(transport: sink, on: executor, subscriptions: [stream])
+            }.get()
+        }
+
+        let data = "{\"pad\":\"" + String(repeating: "x", count: max(0, size - 10)) + "\"}"
+        let body = ServerMessage.customBody(data: ByteBuffer(string: data))
+        let counted = AsyncStream<Void>.makeStream()
+        var countedEvents = counted.stream.makeAsyncIterator()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for i in 0..<messages {
+            if i >= window { _ = await countedEvents.next() }
+            hub.publish(body, to: stream) { _ in counted.continuation.yield() }
+        }
+        await finished.wait()
+        let elapsed = (clock.now - start).seconds
+        try await group.shutdownGracefully()
+        report(deliveries: subscribers * messages, seconds: elapsed, closed: finished.closedCount)
+        if finished.closedCount > 0 { throw ExitCode.failure }
+    }
+
+    private func report(deliveries: Int, seconds: Double, closed: Int) {
+        let perDelivery = deliveries > 0 ? seconds * 1e9 / Double(deliveries) : 0
+        let rate = seconds > 0 ? Double(deliveries) / seconds : 0
+        if json {
+            print(
+                #"{"subscribers":\#(subscribers),"messages":\#(messages),"shards":\#(shards),"size":\#(size),"#
+                    + #""deliveries":\#(deliveries),"seconds":\#(seconds),"ns_per_delivery":\#(perDelivery),"deliveries_per_second":\#(rate),"closed":\#(closed)}"#
+            )
+        } else {
+            print("subscribers \(subscribers), messages \(messages), shards \(shards), data \(size) bytes")
+            print("deliveries \(deliveries) in \(LifecycleBenchCommand.format(seconds)) s: \(LifecycleBenchCommand.format(perDelivery)) ns per delivery, \(Int(rate)) deliveries/s")
+            if closed > 0 { print("connections closed by the hub: \(closed) (the bench is not valid)") }
+        }
+    }
+}
+
+/// Counts the connections that received every event (or were closed), and wakes the waiter.
+private final class FinishLine: Sendable {
+    private let state: Mutex<(remaining: Int, closed: Int, waiter: CheckedContinuation<Void, Never>?)>
+
+    init(connections: Int) {
+        state = Mutex((connections, 0, nil))
+    }
+
+    var closedCount: Int { state.withLock { $0.closed } }
+
+    func arrive(closed: Bool = false) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.remaining -= 1
+            if closed { state.closed += 1 }
+            guard state.remaining == 0 else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.remaining > 0 { state.waiter = continuation }
+                return state.remaining <= 0
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
+
+/// A connection that always takes what it is sent and counts the events among it.
+private final class SinkTransport: ClientTransport, @unchecked Sendable {
+    // Touched only on the connection's executor.
+    private var received = 0
+    private var bytes = 0
+    private var done = false
+    private let expected: Int
+    private let finished: FinishLine
+
+    init(expected: Int, finished: FinishLine) {
+        self.expected = expected
+        self.finished = finished
+        if expected == 0 {
+            done = true
+            finished.arrive()
+        }
+    }
+
+    var isWritable: Bool { true }
+
+    func write(_ message: OutboundMessage) {
+        bytes &+= message.frame.readableBytes
+        // The welcome is not an event.
+        guard message.json.readableBytesView.starts(with: #"{"type":"custom""#.utf8) else { return }
+        received += 1
+        if received == expected && !done {
+            done = true
+            finished.arrive()
+        }
+    }
+
+    func flush() {}
+    func sendPing() {}
+
+    func close(code: CloseCode, reason: String) {
+        guard !done else { return }
+        done = true
+        finished.arrive(closed: true)
+    }
+
+    func abort() {
+        close(code: .goingAway, reason: "")
+    }
+}

@@ -9,7 +9,7 @@ extension SQLiteTaskStore {
         try await write("insert", onCommit: onCommit) { db in
             let change = TaskChange.numbered(before: nil, after: task, epoch: epoch)
             do {
-                try db.execute(sql: TaskRow.insertSQL, arguments: StatementArguments(TaskRow.values(change.after)))
+                try db.cachedStatement(sql: TaskRow.insertSQL).execute(arguments: StatementArguments(TaskRow.values(change.after)))
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 // `seq` is generated, so the only unique value a caller chooses is the id.
                 throw TaskQueueError(.conflict, "task \"\(task.id)\" already exists")
@@ -85,7 +85,7 @@ extension SQLiteTaskStore {
     /// Numbers the change's event, and writes the task (row `seq`) and the event.
     private static func write(before: TaskRecord, after: TaskRecord, seq: Int64, epoch: String, _ db: Database) throws -> TaskChange {
         let change = TaskChange.numbered(before: before, after: after, epoch: epoch)
-        try db.execute(sql: TaskRow.updateSQL, arguments: TaskRow.updateArguments(change.after, seq: seq))
+        try db.cachedStatement(sql: TaskRow.updateSQL).execute(arguments: TaskRow.updateArguments(change.after, seq: seq))
         try TaskRow.insertEvent(of: change, db)
         return change
     }

@@ -127,8 +127,7 @@ public final class SQLiteTaskStore: TaskStore {
         let limit = max(0, limit)
         return try await read("events") { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT seq, event_type, body, created_at FROM task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                db.cachedStatement(sql: "SELECT seq, event_type, body, created_at FROM task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
                 arguments: [taskID, after, limit]
             )
             return rows.map { row in
@@ -148,7 +147,7 @@ public final class SQLiteTaskStore: TaskStore {
     public func counts() async throws -> QueueCounts {
         try await read("counts") { db in
             var counts = QueueCounts()
-            let rows = try Row.fetchAll(db, sql: "SELECT queue, status, count FROM queue_counts WHERE count > 0")
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT queue, status, count FROM queue_counts WHERE count > 0"))
             for row in rows {
                 counts.add(row[2], queue: row[0], status: row[1])
             }

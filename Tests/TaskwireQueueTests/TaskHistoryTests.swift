@@ -23,8 +23,11 @@ import TaskwireTesting
         let since = #"{"task:\#(id)":{"seq":\#(seq),"epoch":"\#(epoch)"}}"#
         fixture.hub.handleText(ByteBuffer(string: #"{"type":"subscribe","id":1,"event_types":["task:\#(id)"],"since":\#(since)}"#), from: subscriber.client)
         for _ in 0..<2500 {
-            let messages = subscriber.transport.parsedMessages
-            if let index = messages.firstIndex(where: { $0["type"]?.stringValue == "ack" }) {
+            if subscriber.transport.parsedMessages.contains(where: { $0["type"]?.stringValue == "ack" }) {
+                // The replay follows the ack from the shard's thread: let it be written too.
+                try await Task.sleep(for: .milliseconds(100))
+                let messages = subscriber.transport.parsedMessages
+                let index = messages.firstIndex(where: { $0["type"]?.stringValue == "ack" })!
                 return (messages[index], Array(messages[(index + 1)...]))
             }
             try await Task.sleep(for: .milliseconds(2))

@@ -84,19 +84,18 @@ enum TaskRow {
     /// Writes the change's event (if any) to `task_events`.
     static func insertEvent(of change: TaskChange, _ db: Database) throws {
         guard let event = change.event else { return }
-        try db.execute(
-            sql: "INSERT INTO task_events (task_id, seq, event_type, body, created_at) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO task_events (task_id, seq, event_type, body, created_at) VALUES (?, ?, ?, ?, ?)").execute(
             arguments: [event.taskID, Int64(event.seq), event.eventType, event.body, event.createdAt.nanosecondsSinceEpoch]
         )
     }
 
     /// Every task matching `sql` (a `WHERE`/`ORDER BY` tail after `FROM tasks`).
     static func fetchAll(_ db: Database, _ tail: String, _ arguments: StatementArguments = []) throws -> [(task: TaskRecord, seq: Int64)] {
-        try Row.fetchAll(db, sql: "SELECT \(columns) FROM tasks \(tail)", arguments: arguments).map(decode)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(columns) FROM tasks \(tail)"), arguments: arguments).map(decode)
     }
 
     /// The first task matching `sql`, or nil.
     static func fetchOne(_ db: Database, _ tail: String, _ arguments: StatementArguments = []) throws -> (task: TaskRecord, seq: Int64)? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM tasks \(tail)", arguments: arguments).map(decode)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM tasks \(tail)"), arguments: arguments).map(decode)
     }
 }

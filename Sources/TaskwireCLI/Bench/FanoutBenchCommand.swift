@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,9 +15,10 @@ import TaskwireWebSocket
 /// `taskwire bench fanout`: the hub's hot path alone. Publishes `--messages` custom events to
 /// `--subscribers` in-memory connections spread over `--shards` event loops, as the server does
 /// (each event numbered and framed once, handed to each shard, written to each connection), and
-/// reports the time per delivery. The sockets are left out: a connection counts the frames it is
-/// handed. `scripts/bench-hotpath` runs it under valgrind for instructions and allocations per
-/// delivery, which do not depend on how busy the machine is.
+/// reports wall time and CPU time per delivery. The sockets are left out: a connection counts
+/// the frames it is handed. Run with `scripts/bench/malloc_counter.c` preloaded (as
+/// `scripts/bench-hotpath` does), it also reports heap allocations per delivery, a figure that
+/// does not depend on how busy the machine is.
 struct FanoutBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fanout",
@@ -66,6 +72,9 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let body = ServerMessage.customBody(data: ByteBuffer(string: data))
         let counted = AsyncStream<Void>.makeStream()
         var countedEvents = counted.stream.makeAsyncIterator()
+        let allocationCount = Self.allocationCounter()
+        let allocationsBefore = allocationCount?() ?? 0
+        let cpuBefore = Self.cpuSeconds()
         let clock = ContinuousClock()
         let start = clock.now
         for i in 0..<messages {
@@ -74,24 +83,46 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         }
         await finished.wait()
         let elapsed = (clock.now - start).seconds
+        let cpu = Self.cpuSeconds() - cpuBefore
+        let allocations = allocationCount.map { $0() - allocationsBefore }
         try await group.shutdownGracefully()
-        report(deliveries: subscribers * messages, seconds: elapsed, closed: finished.closedCount)
+        report(deliveries: subscribers * messages, seconds: elapsed, cpu: cpu, allocations: allocations, closed: finished.closedCount)
         if finished.closedCount > 0 { throw ExitCode.failure }
     }
 
-    private func report(deliveries: Int, seconds: Double, closed: Int) {
-        let perDelivery = deliveries > 0 ? seconds * 1e9 / Double(deliveries) : 0
+    private func report(deliveries: Int, seconds: Double, cpu: Double, allocations: UInt64?, closed: Int) {
+        let per = { (value: Double) in deliveries > 0 ? value / Double(deliveries) : 0 }
         let rate = seconds > 0 ? Double(deliveries) / seconds : 0
         if json {
+            let allocationsField = allocations.map { #","allocations_per_delivery":\#(per(Double($0)))"# } ?? ""
             print(
                 #"{"subscribers":\#(subscribers),"messages":\#(messages),"shards":\#(shards),"size":\#(size),"#
-                    + #""deliveries":\#(deliveries),"seconds":\#(seconds),"ns_per_delivery":\#(perDelivery),"deliveries_per_second":\#(rate),"closed":\#(closed)}"#
+                    + #""deliveries":\#(deliveries),"seconds":\#(seconds),"ns_per_delivery":\#(per(seconds * 1e9)),"#
+                    + #""cpu_ns_per_delivery":\#(per(cpu * 1e9)),"deliveries_per_second":\#(rate),"closed":\#(closed)\#(allocationsField)}"#
             )
         } else {
             print("subscribers \(subscribers), messages \(messages), shards \(shards), data \(size) bytes")
-            print("deliveries \(deliveries) in \(LifecycleBenchCommand.format(seconds)) s: \(LifecycleBenchCommand.format(perDelivery)) ns per delivery, \(Int(rate)) deliveries/s")
+            print("deliveries \(deliveries) in \(LifecycleBenchCommand.format(seconds)) s: \(Int(rate)) deliveries/s")
+            print("per delivery: \(LifecycleBenchCommand.format(per(seconds * 1e9))) ns wall, \(LifecycleBenchCommand.format(per(cpu * 1e9))) ns CPU")
+            if let allocations { print("heap allocations per delivery: \(LifecycleBenchCommand.format(per(Double(allocations))))") }
             if closed > 0 { print("connections closed by the hub: \(closed) (the bench is not valid)") }
         }
+    }
+
+    /// The process's user and system CPU time, in seconds.
+    private static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return user + system
+    }
+
+    /// `taskwire_malloc_count` of `scripts/bench/malloc_counter.c`, when it is preloaded.
+    private static func allocationCounter() -> (() -> UInt64)? {
+        guard let symbol = dlsym(nil, "taskwire_malloc_count") else { return nil }
+        let count = unsafeBitCast(symbol, to: (@convention(c) () -> UInt64).self)
+        return { count() }
     }
 }
 

@@ -98,8 +98,8 @@ public final class PostgresEventRelay: EventRelay {
                 let batch = queue.withLock { Array($0.prefix(Self.batchSize)) }
                 if batch.isEmpty { break }
                 do {
-                    try await append(batch)
-                    queue.withLock { $0.removeFirst(batch.count) }
+                    let done = try await append(batch)
+                    queue.withLock { $0.removeFirst(done) }
                     if failing {
                         failing = false
                         logger.info("appending events again", metadata: ["tw.count": "\(pendingCount)"])
@@ -128,12 +128,14 @@ public final class PostgresEventRelay: EventRelay {
         wake.finish()
     }
 
-    /// The first event of a batch whose `COMMIT` failed: it is in the log if the commit went through.
-    private let uncertain = Mutex<(id: Int64, entry: PostgresStreamLog.Entry)?>(nil)
+    /// A batch whose `COMMIT` failed: its first event (in the log if the commit went through)
+    /// and its size.
+    private let uncertain = Mutex<(id: Int64, entry: PostgresStreamLog.Entry, count: Int)?>(nil)
 
-    /// Appends `batch` in one transaction, registering the waiters before the commit makes the
-    /// events visible to the backplane.
-    private func append(_ batch: [Pending]) async throws {
+    /// Appends `batch` (the first events of the queue) in one transaction, registering the
+    /// waiters before the commit makes the events visible to the backplane.
+    /// - Returns: how many of the queue's first events are now in the log.
+    private func append(_ batch: [Pending]) async throws -> Int {
         try await store.withConnection { connection in
             if let previous = self.uncertain.withLock({ $0 }) {
                 let rows = try await connection.query(
@@ -141,8 +143,9 @@ public final class PostgresEventRelay: EventRelay {
                     logger: self.logger
                 ).collect()
                 self.uncertain.withLock { $0 = nil }
-                if !rows.isEmpty { return }
-                self.removeWaiters(from: previous.id, count: batch.count)
+                // Committed after all: those events are done (the queue may have grown since).
+                if !rows.isEmpty { return previous.count }
+                self.removeWaiters(from: previous.id, count: previous.count)
             }
             _ = try await connection.query("BEGIN", logger: self.logger).collect()
             let appended: [(id: Int64, seq: UInt64)?]
@@ -161,11 +164,12 @@ public final class PostgresEventRelay: EventRelay {
             do {
                 _ = try await connection.query("COMMIT", logger: self.logger).collect()
             } catch {
-                if let first = delivered.first { self.uncertain.withLock { $0 = (first.id, first.pending.entry) } }
+                if let first = delivered.first { self.uncertain.withLock { $0 = (first.id, first.pending.entry, batch.count) } }
                 throw error
             }
             // States dropped as unchanged reached nobody.
             for (pending, event) in zip(batch, appended) where event == nil { pending.onDelivered?(0) }
+            return batch.count
         }
     }
 

@@ -57,7 +57,7 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// Receive buffers of 64 bytes to 64 KiB, starting at 512.
-    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {

@@ -14,7 +14,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     private let hub: Hub
     private let executor: EventLoopExecutor
-    private let subscriptions: [StreamName]
+    /// The handshake's `subscribe` streams, until the connection is registered.
+    private var subscriptions: [StreamName]
     private let access: Access
     private let maxMessageSize: Int
     private let logger: Logger
@@ -55,6 +56,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
                 access: access,
                 slotReserved: true
             )
+            subscriptions = []
         } catch {
             hub.recordConnectionError()
             sendClose(code: .internalError, reason: "could not register the connection")

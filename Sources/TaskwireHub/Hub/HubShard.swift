@@ -163,10 +163,15 @@ final class HubShard: @unchecked Sendable {
         guard transport.isWritable else { return (0, false) }
         var budget = Self.roundBudget
         var sent = 0
-        while budget > 0, let message = client.direct.popFirst() {
-            transport.write(message)
-            budget -= message.frame.readableBytes
-            sent += 1
+        if !client.direct.isEmpty {
+            while budget > 0, let message = client.direct.popFirst() {
+                transport.write(message)
+                budget -= message.frame.readableBytes
+                sent += 1
+            }
+            // Most connections get a direct message now and then (the welcome, an ack): an
+            // idle one keeps no buffer for them.
+            if client.direct.isEmpty { client.direct = [] }
         }
         var index = 0
         while index < client.pending.count, budget > 0 {

@@ -21,6 +21,8 @@ public struct ErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let notFound = ErrorCode("not_found")
     /// The server failed.
     public static let `internal` = ErrorCode("internal")
+    /// The server cannot do it right now (a cluster node that cannot reach its database); try again.
+    public static let unavailable = ErrorCode("unavailable")
 
     public var description: String { rawValue }
 }

@@ -8,6 +8,9 @@ import Testing
 /// A relay that keeps what it is handed, and a log that numbers it as a cluster would.
 final class FakeRelay: EventRelay {
     let relayed = Mutex<[(event: RelayedEvent, onDelivered: (@Sendable (Int) -> Void)?)]>([])
+    let reachable = Atomic(true)
+
+    var isAvailable: Bool { reachable.load(ordering: .relaxed) }
 
     func relay(_ event: RelayedEvent, onDelivered: (@Sendable (Int) -> Void)?) {
         relayed.withLock { $0.append((event, onDelivered)) }
@@ -53,6 +56,27 @@ final class FakeRelay: EventRelay {
             #expect(events.allSatisfy { $0["epoch"]?.stringValue == "cluster" && $0["event_type"]?.stringValue == "news" })
         }
         #expect(a.hub.position(of: try stream("news")) == StreamPosition(seq: 2, epoch: "cluster"))
+    }
+
+    @Test func aClientsPublishIsRefusedWhileTheClusterCannotBeReached() throws {
+        let fixture = HubFixture()
+        let relay = FakeRelay()
+        fixture.hub.relay = relay
+        relay.reachable.store(false, ordering: .relaxed)
+        #expect(!fixture.hub.acceptsPublishes)
+        let peer = try fixture.connected()
+        for i in 1...20 {
+            fixture.send(#"{"type":"custom","id":\#(i),"event_type":"news","data":1}"#, from: peer)
+        }
+        let answers = peer.transport.take()
+        #expect(answers.count == 20)
+        #expect(answers.allSatisfy { $0["type"]?.stringValue == "error" && $0["code"]?.stringValue == "unavailable" })
+        #expect(peer.transport.closeCode == nil, "the server's state is not counted as the client's bad messages")
+        #expect(relay.relayed.withLock { $0.isEmpty })
+
+        relay.reachable.store(true, ordering: .relaxed)
+        fixture.send(#"{"type":"custom","id":21,"event_type":"news","data":1}"#, from: peer)
+        #expect(relay.relayed.withLock { $0.count } == 1)
     }
 
     @Test func userNotificationsTravelOnTheUsersLog() throws {

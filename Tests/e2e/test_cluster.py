@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from clusterkit import CROSS, PG_URL, Cluster, PgProxy, Tape, assert_tape, db_url, events, readyz, task_view, ws_publish
-from twclient import Client, http, publish, unique, wait_for
+from twclient import Client, assert_error_body, http, publish, unique, wait_for
 from twtasks import API, claim, create, get, queue_name, queue_status, same_json, worker
 
 if not PG_URL:
@@ -162,8 +162,9 @@ def test_a_tasks_history_replays_on_the_other_node(cluster):
 
 def test_readyz_says_whether_a_node_follows_the_event_log(cluster):
     """/readyz is 200 on both nodes once they follow the log. When B's database connections are cut
-    it is 503 on B (A stays 200); once they are back it is 200 again, and B's subscriber gets the
-    events published on A meanwhile, in order, with no gap."""
+    it is 503 on B (A stays 200), and B refuses publishes (HTTP 503, WebSocket `unavailable`);
+    once they are back it is 200 again, and B's subscriber gets the events published on A
+    meanwhile, in order, with no gap."""
     proxy = PgProxy()
     try:
         a = cluster.node("A")
@@ -176,6 +177,13 @@ def test_readyz_says_whether_a_node_follows_the_event_log(cluster):
             proxy.cut()
             wait_for(lambda: readyz(b) == 503, timeout=CROSS, what="/readyz 503 on B while its database is cut off")
             assert readyz(a) == 200
+            # B cannot take events meanwhile: publishing there is refused at once, not left waiting.
+            refused = http(b, "POST", "/api/v1/publish", {"event_type": s, "data": {"i": -1}})
+            assert_error_body(refused, 503, "unavailable")
+            with Client(b) as pub:
+                pub.send({"type": "custom", "id": 7, "event_type": s, "data": {"i": -1}})
+                answer = pub.recv_until(lambda m: m.get("id") == 7, timeout=CROSS)
+                assert answer["type"] == "error" and answer["code"] == "unavailable", answer
             for i in range(1, 4):
                 publish(a, s, {"i": i})
             proxy.restore()

@@ -22,6 +22,9 @@ struct PublishController: Sendable {
 
     @Sendable func publish(_ request: Request, context: TaskwireRequestContext) async throws -> Response {
         let (stream, data) = try Self.publication(try await JSONRequestBody.read(request, limit: maxBodySize))
+        guard hub.acceptsPublishes else {
+            throw HTTPAPIError(.unavailable, "the cluster's event log cannot be reached; the event was not published, try again")
+        }
         let delivered = await hub.publishAndCount(ServerMessage.customBody(data: data), to: stream)
         context.logger.debug("published", metadata: ["tw.stream": "\(stream)", "tw.delivered": "\(delivered)"])
         var json = ByteBuffer()

@@ -14,6 +14,15 @@ public protocol EventRelay: Sendable {
     ///   - onDelivered: called with the number of this node's connections reached once this node
     ///     delivered the event, or with 0 when the event could not be published.
     func relay(_ event: RelayedEvent, onDelivered: (@Sendable (Int) -> Void)?)
+
+    /// False while the relay cannot reach the cluster (what it takes then waits in a queue):
+    /// publishers that can answer with an error do so instead of waiting.
+    var isAvailable: Bool { get }
+}
+
+extension EventRelay {
+    /// True.
+    public var isAvailable: Bool { true }
 }
 
 /// An event on its way to the cluster.

@@ -64,6 +64,11 @@ extension Hub {
                 )
                 return
             }
+            guard acceptsPublishes else {
+                // The server's state, not the client's fault: answered, not counted as a bad message.
+                _ = send(ServerMessage.error(TaskwireError(.unavailable, "the cluster's event log cannot be reached; try again", requestID: id)), to: client)
+                return
+            }
             let body = ServerMessage.customBody(data: data)
             guard let id else {
                 publish(body, to: stream)

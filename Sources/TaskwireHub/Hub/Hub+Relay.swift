@@ -10,6 +10,12 @@ extension Hub {
         set { streams.relay = newValue }
     }
 
+    /// False while the ``relay`` cannot reach the cluster: the HTTP publish and notification
+    /// endpoints then answer 503, and a client's `custom` message an `unavailable` error.
+    public var acceptsPublishes: Bool {
+        streams.relay?.isAvailable ?? true
+    }
+
     /// Delivers an event numbered elsewhere (by the cluster's relay) to this hub's subscribers,
     /// at its position. An event at or before the stream's current position in the same epoch is
     /// ignored; a gap or a new epoch starts the hub's history of the stream again from `position`.

@@ -1,6 +1,7 @@
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import Synchronization
 public import TaskwireHub
 import TaskwireProtocol
 
@@ -37,7 +38,8 @@ public final class PostgresCluster: Service {
     ///   - retryDelay: the pause before connecting again, or appending again, after a failure.
     ///   - logger: where the cluster logs.
     public init(store: PostgresTaskStore, hub: Hub, trimInterval: Duration = .seconds(30), retryDelay: Duration = .milliseconds(500), logger: Logger) {
-        let relay = PostgresEventRelay(store: store, retryDelay: retryDelay, logger: logger)
+        let following = FollowerBox()
+        let relay = PostgresEventRelay(store: store, retryDelay: retryDelay, logger: logger) { following.backplane?.isReady ?? false }
         self.relay = relay
         self.backplane = PostgresBackplane(store: store, retryDelay: retryDelay, logger: logger) { event in
             hub.deliver(
@@ -48,6 +50,7 @@ public final class PostgresCluster: Service {
                 onDelivered: relay.takeWaiter(event.id)
             )
         }
+        following.backplane = backplane
         self.log = PostgresStreamLog(store: store)
         self.historySize = hub.configuration.historySize
         self.historyTTL = hub.configuration.historyTTL
@@ -105,5 +108,15 @@ public final class PostgresCluster: Service {
                 logger.info("trimming the event log failed", metadata: ["tw.postgres.error": "\(error)"])
             }
         }
+    }
+}
+
+/// The backplane, for the relay's readiness check (the relay is made first).
+private final class FollowerBox: Sendable {
+    private let box = Mutex<PostgresBackplane?>(nil)
+
+    var backplane: PostgresBackplane? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
     }
 }

@@ -35,13 +35,22 @@ public final class PostgresEventRelay: EventRelay {
     private let waiters = Mutex<[Int64: @Sendable (Int) -> Void]>([:])
     private let refused = Atomic<Int>(0)
     private let finishing = Atomic(false)
+    private let available = Atomic(true)
 
     /// - Parameters:
     ///   - store: the store whose database holds the log.
     ///   - maximumPending: most events waiting to be appended; more are refused.
     ///   - retryDelay: the pause before a failed batch is tried again.
     ///   - logger: where failures are logged.
-    public init(store: PostgresTaskStore, maximumPending: Int = 100_000, retryDelay: Duration = .milliseconds(500), logger: Logger) {
+    ///   - isFollowing: whether the node follows the log; publishers are refused while it does not.
+    public init(
+        store: PostgresTaskStore,
+        maximumPending: Int = 100_000,
+        retryDelay: Duration = .milliseconds(500),
+        logger: Logger,
+        isFollowing: @escaping @Sendable () -> Bool = { true }
+    ) {
+        self.isFollowing = isFollowing
         self.store = store
         self.maximumPending = maximumPending
         self.retryDelay = retryDelay
@@ -51,6 +60,14 @@ public final class PostgresEventRelay: EventRelay {
 
     /// Events waiting to be appended.
     public var pendingCount: Int { queue.withLock { $0.count } }
+
+    /// Whether this node follows the log (set by ``PostgresCluster``): a node that lost the
+    /// database's connection usually knows it there first.
+    let isFollowing: @Sendable () -> Bool
+
+    /// False from a failed append to the next one that succeeds, and while the node does not
+    /// follow the log.
+    public var isAvailable: Bool { available.load(ordering: .relaxed) && isFollowing() }
 
     /// Events refused because the queue was full.
     public var refusedCount: Int { refused.load(ordering: .relaxed) }
@@ -102,6 +119,7 @@ public final class PostgresEventRelay: EventRelay {
                     queue.withLock { $0.removeFirst(done) }
                     if failing {
                         failing = false
+                        available.store(true, ordering: .relaxed)
                         logger.info("appending events again", metadata: ["tw.count": "\(pendingCount)"])
                     }
                 } catch is CancellationError {
@@ -114,6 +132,7 @@ public final class PostgresEventRelay: EventRelay {
                     // Once per outage, not once per retry.
                     if !failing {
                         failing = true
+                        available.store(false, ordering: .relaxed)
                         logger.warning("appending events failed; trying again until the database answers", metadata: ["tw.postgres.error": "\(error)", "tw.count": "\(pendingCount)"])
                     }
                     try? await Task.sleep(for: retryDelay)

@@ -17,6 +17,9 @@ extension TaskService {
         if let userID {
             try check(text: userID, field: "user_id", max: configuration.maxWorkerIDLength, allowEmpty: false)
         }
+        guard hub.acceptsPublishes else {
+            throw TaskQueueError(.unavailable, "the cluster's event log cannot be reached; the notification was not sent, try again")
+        }
         let body = ServerMessage.notificationBody(level: level, title: title, message: message, timestamp: hub.clock.now().rfc3339)
         if let userID {
             hub.publish(body, toUser: userID)

@@ -1,7 +1,7 @@
 public import Hummingbird
 import HummingbirdCore
 public import Logging
-import NIOCore
+public import NIOCore
 import NIOPosix
 import ServiceLifecycle
 public import Prometheus
@@ -37,20 +37,24 @@ import TaskwireWebSocket
 ///   - registry: the Prometheus registry the hub's metrics go to and `/metrics` serves.
 ///   - readinessChecks: what `/readyz` checks besides the store (the backplane, …).
 ///   - store: the task store to use instead of the one `configuration.store` names (for tests).
+///   - onServerRunning: called with the listening channel once the server accepts connections
+///     (its `localAddress` has the port actually bound, for a configured port 0).
 /// - Throws: ``TaskwireConfigurationError`` when the store cannot be opened or is not supported.
 public func buildApplication(
     configuration: TaskwireConfiguration,
     logger: Logger,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     readinessChecks: [ReadinessCheck] = [],
-    store: (any TaskStore)? = nil
+    store: (any TaskStore)? = nil,
+    onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
 ) throws -> some ApplicationProtocol {
     try makeApplication(
         configuration: configuration,
         logger: logger,
         registry: registry,
         readinessChecks: readinessChecks,
-        store: store
+        store: store,
+        onServerRunning: onServerRunning
     ).application
 }
 
@@ -68,7 +72,8 @@ func makeApplication(
     logger: Logger,
     registry: PrometheusCollectorRegistry,
     readinessChecks: [ReadinessCheck],
-    store: (any TaskStore)?
+    store: (any TaskStore)?,
+    onServerRunning: (@Sendable (any Channel) async -> Void)? = nil
 ) throws -> BuiltApplication {
     let logger = {
         var logger = logger
@@ -114,6 +119,7 @@ func makeApplication(
         services: [store as? any Service, cluster as (any Service)?].compactMap { $0 } + [
             HubService(hub: hub), tasks.statusPublisher, LeaseReaper(service: tasks, logger: logger),
         ],
+        onServerRunning: onServerRunning ?? { _ in },
         eventLoopGroupProvider: .shared(group),
         logger: logger
     )

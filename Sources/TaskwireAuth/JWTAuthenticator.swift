@@ -62,13 +62,16 @@ public struct JWTAuthenticator: ClientAuthenticator {
     /// Without a token: anonymous access where allowed, else refused. A token needs verifying: nil.
     public func immediateAccess(token: String?) -> Result<Access, TaskwireError>? {
         guard token?.isEmpty ?? true else { return nil }
-        guard allowAnonymous else { return .failure(TaskwireError(.unauthorized, "credentials are required: send a JWT")) }
-        return .success(.anonymous)
+        return accessWithoutToken()
+    }
+
+    /// Anonymous access where allowed, else the refusal.
+    private func accessWithoutToken() -> Result<Access, TaskwireError> {
+        allowAnonymous ? .success(.anonymous) : .failure(TaskwireError(.unauthorized, "credentials are required: send a JWT"))
     }
 
     public func authenticate(token: String?) async throws(TaskwireError) -> Access {
-        if let decided = immediateAccess(token: token) { return try decided.get() }
-        guard let token else { return .anonymous }
+        guard let token, !token.isEmpty else { return try accessWithoutToken().get() }
         let algorithm = try Self.algorithm(of: token)
         guard algorithm != "none" else { throw TaskwireError(.unauthorized, "unsigned tokens (alg none) are not accepted") }
         guard let candidates = keys[algorithm] else {

@@ -3,7 +3,7 @@ import HTTPTypes
 public import Logging
 public import NIOCore
 import NIOHTTP1
-public import NIOHTTPTypes
+import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 public import TaskwireHub
 import TaskwireProtocol
@@ -11,18 +11,20 @@ import TaskwireProtocol
 /// The server's per-connection setup: HTTP/1.1 for the API, and on `/ws` an upgrade to
 /// Taskwire's own synchronous WebSocket pipeline, on one port.
 ///
-/// HTTP connections are served by Hummingbird's responder. A WebSocket connection, once
-/// upgraded, needs no Swift task of its own: its handler lives in the channel pipeline and the
-/// hub drives it from the event loop, so ``handle(value:logger:)`` returns at once for it.
+/// Every connection starts with a ``HandshakeHandler``, which upgrades WebSocket requests on
+/// the transport's path itself and hands everything else to the HTTP stack, served by
+/// Hummingbird's responder. A WebSocket connection needs no Swift task of its own: its handler
+/// lives in the channel pipeline and the hub drives it from the event loop, so
+/// ``handle(value:logger:)`` returns as soon as the upgrade is done.
 public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     /// How the HTTP request that opened the connection was dealt with.
-    public enum UpgradeResult: Sendable {
+    enum UpgradeResult: Sendable {
         /// Upgraded: the connection now belongs to the hub.
         case websocket
         /// Plain HTTP.
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// An upgrade request that was refused: answer it with the refusal.
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: Int, code: String, message: String, headers: [(String, String)])
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
     }
 
     public struct Value: ServerChildChannelValue {
@@ -56,7 +58,7 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
         self.executors = executors
     }
 
-    /// Receive buffers of 64 bytes to 64 KiB, starting at 512.
+    /// Receive buffers of 64 bytes to 64 KiB, starting at 256.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -65,64 +67,21 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
                 preconditionFailure("the hub must run on the server's event loops")
             }
             // Most of a server's connections are idle WebSockets, and each keeps its receive
-            // buffer between reads: start it at 512 bytes (NIO's default is 2 KiB), enough for
+            // buffer between reads: start it at 256 bytes (NIO's default is 2 KiB), enough for
             // a handshake or a client message; NIO grows it when reads fill it.
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
-            let loop = channel.eventLoop
-            let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: loop)
-            let accepted = NIOLoopBoundBox<AcceptedUpgrade?>(nil, eventLoop: loop)
-            // A slot reserved by a handshake whose 101 never went out must be given back.
-            channel.closeFuture.whenComplete { _ in
-                loop.execute {
-                    if accepted.value != nil {
-                        accepted.value = nil
-                        hub.releaseConnectionSlot()
-                    }
-                }
-            }
-            let upgrader = WebSocketUpgrader(
-                hub: hub,
-                configuration: configuration,
-                executor: executor,
-                accepted: accepted,
-                refusal: refusal,
-                logger: logger
+            let result = channel.eventLoop.makePromise(of: UpgradeResult.self)
+            try channel.pipeline.syncOperations.addHandler(
+                HandshakeHandler(
+                    handshake: WebSocketHandshake(hub: hub, configuration: configuration),
+                    executor: executor,
+                    http1: http1,
+                    timeout: .nanoseconds(configuration.handshakeTimeout.nanoseconds),
+                    logger: logger,
+                    result: result
+                )
             )
-            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<UpgradeResult>(
-                upgraders: [upgrader],
-                notUpgradingCompletionHandler: { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
-                        try channel.pipeline.syncOperations.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger)
-                        )
-                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(isOutboundHalfClosureEnabled: true)
-                        )
-                        if let refused = refusal.value {
-                            return .refused(
-                                asyncChannel,
-                                status: refused.status.code,
-                                code: refused.code,
-                                message: refused.message,
-                                headers: refused.headers.map { ($0.name.canonicalName, $0.value) }
-                            )
-                        }
-                        return .http(asyncChannel)
-                    }
-                }
-            )
-            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgradeConfiguration)
-            pipeline.enablePipelining = false
-            pipeline.enableErrorHandling = false
-            pipeline.enableResponseHeaderValidation = false
-            pipeline.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
-            pipeline.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
-            pipeline.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
-            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
-            return Value(result: result, channel: channel)
+            return Value(result: result.futureResult, channel: channel)
         }
     }
 
@@ -133,8 +92,8 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
                 return
             case .http(let asyncChannel):
                 await handleHTTP(asyncChannel: asyncChannel, logger: logger)
-            case .refused(let asyncChannel, let status, let code, let message, let headers):
-                await Self.writeRefusal(asyncChannel, status: status, code: code, message: message, headers: headers)
+            case .refused(let asyncChannel, let refusal):
+                await Self.writeRefusal(asyncChannel, refusal)
             }
         } catch {
             logger.debug("connection setup failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
@@ -142,30 +101,22 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// Answers a refused upgrade with the API's JSON error body, then closes the connection.
-    private static func writeRefusal(
-        _ asyncChannel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>,
-        status: Int,
-        code: String,
-        message: String,
-        headers: [(String, String)]
-    ) async {
+    private static func writeRefusal(_ asyncChannel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ refusal: UpgradeRefusal) async {
         var body = ByteBuffer()
         body.writeStaticString(#"{"error":{"code":"#)
-        body.writeJSONString(code)
+        body.writeJSONString(refusal.code)
         body.writeStaticString(#","message":"#)
-        body.writeJSONString(message)
+        body.writeJSONString(refusal.message)
         body.writeStaticString("}}")
         var fields: HTTPFields = [
             .contentType: "application/json; charset=utf-8",
             .contentLength: String(body.readableBytes),
             .connection: "close",
         ]
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { fields[field] = value }
-        }
+        fields.append(contentsOf: refusal.headers)
         try? await asyncChannel.executeThenClose { _, outbound in
             try await outbound.write(contentsOf: [
-                .head(HTTPResponse(status: .init(code: status), headerFields: fields)),
+                .head(HTTPResponse(status: refusal.status, headerFields: fields)),
                 .body(body),
                 .end(nil),
             ])

@@ -1,0 +1,160 @@
+import Crypto
+import HTTPTypes
+import NIOCore
+import TaskwireHub
+import TaskwireProtocol
+
+/// The WebSocket handshake on the transport's path: checks the request's form, its origin and
+/// its credentials, reserves a connection slot and writes the `101 Switching Protocols`
+/// answer, negotiating permessage-deflate. A refusal is an ``UpgradeRefusal``, answered as
+/// plain HTTP with the API's JSON error body.
+struct WebSocketHandshake {
+    let hub: Hub
+    let configuration: WebSocketTransportConfiguration
+
+    /// What an upgrade request asks for, once its form is checked.
+    struct Request {
+        var subscriptions: [StreamName]
+        var key: Substring
+        var deflate: Bool
+        var token: String?
+    }
+
+    /// Checks the form of the request and its origin; reads its subscriptions and token.
+    func check(_ head: UpgradeRequestHead) throws(UpgradeRefusal) -> Request {
+        guard head.webSocketVersion.count == 1, head.webSocketVersion[0] == "13" else {
+            var refusal = UpgradeRefusal.badRequest("header 'Sec-WebSocket-Version' must be 13")
+            refusal.headers[.secWebSocketVersion] = "13"
+            throw refusal
+        }
+        guard head.webSocketKey.count == 1, let decodedKey = [UInt8](base64Encoded: head.webSocketKey[0]), decodedKey.count == 16 else {
+            throw .badRequest("header 'Sec-WebSocket-Key' must be 16 bytes in base64")
+        }
+        if let allowed = configuration.allowedOrigins, let origin = head.origin.first, !allowed.contains(String(origin)) {
+            throw .forbidden("origin \"\(origin.prefix(200))\" is not allowed")
+        }
+        var subscriptions: [StreamName] = []
+        var queryToken: String?
+        for (name, value) in QueryParameters(of: head.target) {
+            switch name {
+            case "subscribe":
+                for stream in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    do throws(TaskwireError) {
+                        subscriptions.append(try StreamName(validating: String(stream)))
+                    } catch {
+                        throw .badRequest("query parameter 'subscribe': \(error.message)")
+                    }
+                }
+            case "token":
+                queryToken = queryToken ?? value
+            default:
+                break
+            }
+        }
+        guard subscriptions.count <= hub.configuration.maxSubscriptionsPerConnection else {
+            throw .badRequest("query parameter 'subscribe': at most \(hub.configuration.maxSubscriptionsPerConnection) streams")
+        }
+        let deflate = hub.configuration.enableCompression
+            && PerMessageDeflate.acceptsOffer(in: head.extensions.map(String.init))
+        let token = BearerToken.from(authorization: head.authorization.first.map(String.init)) ?? queryToken
+        return Request(subscriptions: subscriptions, key: head.webSocketKey[0], deflate: deflate, token: token)
+    }
+
+    /// Decides what `token` allows and calls `completion` on `loop`: at once when that needs no
+    /// waiting (no authenticator, no token), otherwise once the token is verified.
+    func authenticate(
+        _ token: String?,
+        on loop: any EventLoop,
+        completion: @escaping (Result<Access, UpgradeRefusal>) -> Void
+    ) {
+        guard let authenticator = hub.authenticator else {
+            return completion(.success(.anonymous))
+        }
+        if let decided = authenticator.immediateAccess(token: token) {
+            return completion(decided.mapError { .unauthorized($0.message) })
+        }
+        let promise = loop.makePromise(of: Access.self)
+        promise.completeWithTask {
+            do throws(TaskwireError) {
+                return try await authenticator.authenticate(token: token)
+            } catch {
+                throw UpgradeRefusal.unauthorized(error.message)
+            }
+        }
+        promise.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { result in
+            completion(result.mapError { $0 as? UpgradeRefusal ?? .unauthorized("\($0)") })
+        }
+    }
+
+    /// Checks what the credentials allow and reserves a connection slot.
+    /// - Returns: the `101 Switching Protocols` response to write.
+    func accept(_ request: Request, access: Access) throws(UpgradeRefusal) -> ByteBuffer {
+        if let refused = request.subscriptions.first(where: { !access.canSubscribe(to: $0) }) {
+            throw .forbidden("not permitted to subscribe to \"\(refused.rawValue)\"")
+        }
+        guard hub.reserveConnectionSlot() else {
+            throw .unavailable("connection limit of \(hub.configuration.maxConnections) reached; retry later", retryAfterSeconds: 5)
+        }
+        var sha1 = Insecure.SHA1()
+        sha1.update(data: Array(request.key.utf8) + Self.keyGUID)
+        var response = ByteBuffer()
+        response.reserveCapacity(request.deflate ? 256 : 160)
+        response.writeStaticString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+        response.writeString(String(base64Encoding: sha1.finalize()))
+        if request.deflate {
+            response.writeStaticString("\r\nSec-WebSocket-Extensions: ")
+            response.writeString(PerMessageDeflate.responseHeader)
+        }
+        response.writeStaticString("\r\n\r\n")
+        return response
+    }
+
+    /// RFC 6455's GUID appended to the client's key.
+    private static let keyGUID = Array("258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8)
+}
+
+/// The `name=value` pairs of a request target's query, percent-decoded (a pair whose encoding
+/// is broken keeps its text as sent).
+struct QueryParameters: Sequence {
+    let query: Substring
+
+    init(of target: Substring) {
+        query = target.firstIndex(of: "?").map { target[target.index(after: $0)...] } ?? target[target.endIndex...]
+    }
+
+    func makeIterator() -> some IteratorProtocol<(String, String)> {
+        query.split(separator: "&").lazy.map { pair -> (String, String) in
+            let equals = pair.firstIndex(of: "=")
+            let name = equals.map { pair[..<$0] } ?? pair
+            let value = equals.map { pair[pair.index(after: $0)...] } ?? pair[pair.endIndex...]
+            return (Self.decode(name), Self.decode(value))
+        }.makeIterator()
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return String(text)
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

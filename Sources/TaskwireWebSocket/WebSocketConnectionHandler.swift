@@ -4,11 +4,12 @@ import NIOWebSocket
 import TaskwireHub
 import TaskwireProtocol
 
-/// One upgraded WebSocket connection: reads frames, reassembles and inflates messages, hands
-/// them to the hub, and writes what the hub sends as pre-encoded frames, packed into one buffer
-/// per round. Everything runs synchronously on the connection's event loop.
+/// One upgraded WebSocket connection: reads frames (``WebSocketFrameReader``), reassembles and
+/// inflates messages, hands them to the hub, and writes what the hub sends as pre-encoded
+/// frames, packed into one buffer per round. Everything runs synchronously on the connection's
+/// event loop, in this one handler.
 final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -24,6 +25,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     private var context: ChannelHandlerContext?
     private var client: HubClient?
+    /// The start of a frame whose bytes have not all arrived.
+    private var received: ByteBuffer?
+    /// Bytes still to drop of a frame that was refused (too large, a bad control frame): the
+    /// close handshake goes on with the frames after it.
+    private var discarding: UInt64 = 0
     /// Frames written in this round, packed into one buffer.
     private var batch: ByteBuffer?
     /// A fragmented message being reassembled.
@@ -81,20 +87,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError {
-            switch error {
-            case .invalidFrameLength:
-                sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
-            default:
-                sendClose(code: .protocolError, reason: "WebSocket protocol error")
-            }
-        } else if let error = error as? ByteToMessageDecoderError, case .leftoverDataWhenDone = error {
-            context.close(promise: nil)
-        } else {
-            if let client { hub.connectionFailed(client) }
-            logger.debug("connection error", metadata: ["tw.client.id": "\(client?.id ?? "-")", "error.type": "\(error)"])
-            context.close(promise: nil)
-        }
+        if let client { hub.connectionFailed(client) }
+        logger.debug("connection error", metadata: ["tw.client.id": "\(client?.id ?? "-")", "error.type": "\(error)"])
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -139,15 +134,45 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     // MARK: Inbound frames
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        guard frame.maskKey != nil else {
+        var bytes = unwrapInboundIn(data)
+        if var pending = received {
+            received = nil
+            pending.writeBuffer(&bytes)
+            bytes = pending
+        }
+        while self.context != nil {
+            if discarding > 0 {
+                let dropped = Int(min(discarding, UInt64(bytes.readableBytes)))
+                bytes.moveReaderIndex(forwardBy: dropped)
+                discarding -= UInt64(dropped)
+                guard discarding == 0 else { return }
+            }
+            do throws(WebSocketFrameReader.Failure) {
+                guard let frame = try WebSocketFrameReader.read(from: &bytes, maxPayload: maxMessageSize) else { break }
+                handle(frame, context: context)
+            } catch {
+                switch error {
+                case .tooLarge(let length):
+                    sendClose(code: .messageTooBig, reason: "message larger than max_message_size")
+                    discarding = length
+                case .badControlFrame(let length):
+                    sendClose(code: .protocolError, reason: "WebSocket protocol error")
+                    discarding = length
+                }
+            }
+        }
+        if bytes.readableBytes > 0, self.context != nil { received = bytes }
+    }
+
+    private func handle(_ frame: ClientFrame, context: ChannelHandlerContext) {
+        guard frame.masked else {
             // RFC 6455 5.1: a server must fail a connection whose client sends an unmasked frame.
             sendClose(code: .protocolError, reason: "client frames must be masked")
             return
         }
         if frame.opcode == .connectionClose {
             // Either the peer starts the close (echo its code) or it answers ours: done either way.
-            var payload = frame.unmaskedData
+            var payload = frame.payload
             let received = payload.readInteger(as: UInt16.self) ?? 1000
             let sendable = (1000...4999).contains(received) && ![1004, 1005, 1006, 1015].contains(received)
             sendClose(code: sendable ? CloseCode(rawValue: received) : .normal, reason: "")
@@ -155,14 +180,14 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             return
         }
         guard let client, !closeSent else { return }
-        guard !frame.rsv2, !frame.rsv3, !frame.rsv1 || (deflate && (frame.opcode == .text || frame.opcode == .binary)) else {
+        guard !frame.otherReservedBits, !frame.rsv1 || (deflate && (frame.opcode == .text || frame.opcode == .binary)) else {
             sendClose(code: .protocolError, reason: "reserved bits set")
             return
         }
         switch frame.opcode {
         case .ping:
             guard frame.fin else { return sendClose(code: .protocolError, reason: "fragmented control frame") }
-            writeControl(opcode: 0xA, payload: frame.unmaskedData)
+            writeControl(opcode: 0xA, payload: frame.payload)
         case .pong:
             hub.handlePong(client)
         case .text, .binary:
@@ -170,15 +195,15 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
                 return sendClose(code: .protocolError, reason: "new message inside a fragmented one")
             }
             if frame.fin {
-                complete(opcode: frame.opcode, compressed: frame.rsv1, data: frame.unmaskedData, client: client)
+                complete(opcode: frame.opcode, compressed: frame.rsv1, data: frame.payload, client: client)
             } else {
-                assembling = (frame.opcode, frame.rsv1, frame.unmaskedData)
+                assembling = (frame.opcode, frame.rsv1, frame.payload)
             }
         case .continuation:
             guard var message = assembling else {
                 return sendClose(code: .protocolError, reason: "continuation without a message")
             }
-            var data = frame.unmaskedData
+            var data = frame.payload
             guard message.data.readableBytes + data.readableBytes <= maxMessageSize else {
                 assembling = nil
                 return sendClose(code: .messageTooBig, reason: "message larger than max_message_size")

@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import NIOWebSocket
 import TaskwireHub
 
 /// The first handler of every connection: reads the first request's head and either upgrades
@@ -14,7 +13,7 @@ import TaskwireHub
 ///
 /// Most connections of a busy server are WebSockets, so their handshake skips NIO's HTTP
 /// decoder, upgrade state machine and futures: the head is read in place, the `101` is written
-/// as bytes, and the pipeline becomes the frame decoder plus ``WebSocketConnectionHandler``.
+/// as bytes, and the pipeline becomes ``WebSocketConnectionHandler`` alone.
 /// Whatever is not a plainly readable upgrade on the transport's path (API calls, the
 /// dashboard, odd requests) gets the full HTTP stack, as does a refused upgrade, which is
 /// answered there with the API's JSON error body.
@@ -167,15 +166,12 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         var rest = received
         rest?.moveReaderIndex(forwardBy: headLength)
         received = nil
-        context.writeAndFlush(NIOAny(response), promise: nil)
+        // Written now, sent with the welcome the connection handler writes once registered.
+        context.write(NIOAny(response), promise: nil)
         do {
-            let hub = handshake.hub
-            try context.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: hub.configuration.maxMessageSize))
-            )
             try context.pipeline.syncOperations.addHandler(
                 WebSocketConnectionHandler(
-                    hub: hub,
+                    hub: handshake.hub,
                     executor: executor,
                     subscriptions: request.subscriptions,
                     access: access,
@@ -190,6 +186,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        context.flush()
         result.succeed(.websocket)
         leave(context: context, forwarding: rest)
     }

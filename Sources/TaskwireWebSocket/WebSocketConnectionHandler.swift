@@ -24,6 +24,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private let deflate: Bool
 
     private var context: ChannelHandlerContext?
+    private var writable = false
     private var client: HubClient?
     /// The start of a frame whose bytes have not all arrived.
     private var received: ByteBuffer?
@@ -51,6 +52,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
         do {
             if deflate { inflater = try MessageInflater() }
             client = try hub.addConnection(
@@ -75,6 +77,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             self.client = nil
         }
         self.context = nil
+        writable = false
         context.fireChannelInactive()
     }
 
@@ -84,6 +87,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             self.client = nil
         }
         self.context = nil
+        writable = false
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -102,7 +106,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let client { hub.resumeOutput(of: client) }
+        writable = context.channel.isWritable
+        if writable, let client { hub.resumeOutput(of: client) }
         context.fireChannelWritabilityChanged()
     }
 
@@ -245,7 +250,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     // MARK: ClientTransport
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// The channel's writability as its last change event told it: NIO reports each change on
+    /// this loop, also one a write of ours causes, so asking the channel on every delivery
+    /// (several atomic loads and reference counts) is not needed.
+    var isWritable: Bool { writable }
 
     func write(_ message: OutboundMessage) {
         let frame = deflate ? PerMessageDeflate.compressedFrame(of: message) : message.frame

@@ -17,7 +17,7 @@ struct ClientFrame {
 enum WebSocketFrameReader {
     /// Why the bytes are not a frame this server takes. `frameLength` counts the whole
     /// frame's bytes, header included, so that the caller can skip it.
-    enum Failure: Error {
+    enum Failure: Error, Equatable {
         /// A payload longer than the largest message allowed.
         case tooLarge(frameLength: UInt64)
         /// A control frame that is fragmented or longer than 125 bytes.

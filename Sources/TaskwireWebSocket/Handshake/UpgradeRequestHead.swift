@@ -8,18 +8,18 @@ import NIOCore
 /// stack, which answers it as any other request.
 struct UpgradeRequestHead {
     /// The request target as sent, e.g. `/ws?subscribe=a,b`.
-    var target: Substring
+    var target: String
     /// Each value of the header fields the handshake reads, one per header line, with the
     /// optional whitespace around it removed.
-    var webSocketVersion: [Substring] = []
-    var webSocketKey: [Substring] = []
-    var origin: [Substring] = []
-    var extensions: [Substring] = []
-    var authorization: [Substring] = []
+    var webSocketVersion: [String] = []
+    var webSocketKey: [String] = []
+    var origin: [String] = []
+    var extensions: [String] = []
+    var authorization: [String] = []
 
     /// The target's path: everything before `?`.
     var path: Substring {
-        target.firstIndex(of: "?").map { target[..<$0] } ?? target
+        target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
     }
 
     /// What the bytes received so far are.
@@ -35,24 +35,24 @@ struct UpgradeRequestHead {
     /// Reads the head at the start of `buffer`'s readable bytes; a head longer than
     /// `maxLength` bytes is ``Scan/notUpgrade``.
     static func scan(_ buffer: ByteBuffer, maxLength: Int) -> Scan {
-        let bytes = buffer.readableBytesView
-        let method = "GET ".utf8
-        guard bytes.count >= method.count else {
-            return bytes.elementsEqual(method.prefix(bytes.count)) ? .incomplete : .notUpgrade
+        buffer.withUnsafeReadableBytes { bytes in
+            let method = "GET ".utf8
+            guard bytes.count >= method.count else {
+                return bytes.elementsEqual(method.prefix(bytes.count)) ? .incomplete : .notUpgrade
+            }
+            guard bytes.prefix(method.count).elementsEqual(method) else { return .notUpgrade }
+            guard let end = endOfHead(bytes, limit: maxLength) else {
+                return bytes.count >= maxLength ? .notUpgrade : .incomplete
+            }
+            guard let head = parse(UnsafeRawBufferPointer(rebasing: bytes[..<end])) else { return .notUpgrade }
+            return .upgrade(head, length: end)
         }
-        guard bytes.prefix(method.count).elementsEqual(method) else { return .notUpgrade }
-        guard let end = endOfHead(bytes, limit: maxLength) else {
-            return bytes.count >= maxLength ? .notUpgrade : .incomplete
-        }
-        let text = String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
-        guard let head = parse(text) else { return .notUpgrade }
-        return .upgrade(head, length: end - bytes.startIndex)
     }
 
     /// The index just past the blank line that ends the head, if it is within `limit` bytes.
-    private static func endOfHead(_ bytes: ByteBufferView, limit: Int) -> Int? {
-        let last = min(bytes.endIndex, bytes.startIndex + limit)
-        var index = bytes.startIndex
+    private static func endOfHead(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int? {
+        let last = min(bytes.count, limit)
+        var index = 0
         while index + 3 < last {
             if bytes[index + 3] != UInt8(ascii: "\n") {
                 // Skip ahead: the four bytes ending at index + 3 cannot be CR LF CR LF.
@@ -69,54 +69,67 @@ struct UpgradeRequestHead {
 
     /// Parses a head that ends with CR LF CR LF; nil unless it is a plain `GET … HTTP/1.1`
     /// asking to upgrade to WebSocket.
-    private static func parse(_ text: String) -> UpgradeRequestHead? {
-        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        // The head ends with "\r\n\r\n": two empty pieces after the last split.
-        guard lines.count >= 3, lines.removeLast().isEmpty, lines.removeLast().elementsEqual("\r".utf8) else { return nil }
-        var lineTexts: [Substring] = []
-        lineTexts.reserveCapacity(lines.count)
-        for line in lines {
-            // Every line ends with CR; a CR or LF anywhere else is not plain HTTP.
-            guard line.last == UInt8(ascii: "\r") else { return nil }
-            let content = line.dropLast()
-            guard !content.contains(UInt8(ascii: "\r")) else { return nil }
-            lineTexts.append(Substring(content))
-        }
+    private static func parse(_ bytes: UnsafeRawBufferPointer) -> UpgradeRequestHead? {
+        var lines = Lines(bytes: bytes)
         // Request line: "GET <target> HTTP/1.1".
-        let requestLine = lineTexts[0]
-        let parts = requestLine.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "GET", parts[2] == "HTTP/1.1", !parts[1].isEmpty,
-            parts[1].utf8.allSatisfy({ (0x21...0x7E).contains($0) })
-        else { return nil }
-        var head = UpgradeRequestHead(target: parts[1])
+        guard let requestLine = lines.next() else { return nil }
+        let version = " HTTP/1.1".utf8
+        guard requestLine.count > 4 + version.count, requestLine.suffix(version.count).elementsEqual(version) else { return nil }
+        let target = requestLine[(requestLine.startIndex + 4)..<(requestLine.endIndex - version.count)]
+        guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
+        var head = UpgradeRequestHead(target: String(decoding: target, as: UTF8.self))
         var upgradesToWebSocket = false
         var connectionUpgrade = false
-        for line in lineTexts.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
+        while let line = lines.next() {
+            if line.isEmpty { return lines.atEnd && upgradesToWebSocket && connectionUpgrade ? head : nil }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
             let name = line[..<colon]
             // An empty name, whitespace before the colon, or a folded line: not plain HTTP.
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { return nil }
-            let value = trimmingWhitespace(line[line.index(after: colon)...])
-            guard value.utf8.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { return nil }
-            switch name.lowercased() {
-            case "upgrade":
+            guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else { return nil }
+            let value = trimmingWhitespace(line[(colon + 1)...])
+            guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { return nil }
+            let text = { String(decoding: value, as: UTF8.self) }
+            if equalIgnoringCase(name, "upgrade") {
                 upgradesToWebSocket = upgradesToWebSocket || hasToken("websocket", in: value)
-            case "connection":
+            } else if equalIgnoringCase(name, "connection") {
                 connectionUpgrade = connectionUpgrade || hasToken("upgrade", in: value)
-            case "sec-websocket-version": head.webSocketVersion.append(value)
-            case "sec-websocket-key": head.webSocketKey.append(value)
-            case "origin": head.origin.append(value)
-            case "sec-websocket-extensions": head.extensions.append(value)
-            case "authorization": head.authorization.append(value)
-            case "content-length":
-                guard value == "0" else { return nil }
-            case "transfer-encoding":
+            } else if equalIgnoringCase(name, "sec-websocket-version") {
+                head.webSocketVersion.append(text())
+            } else if equalIgnoringCase(name, "sec-websocket-key") {
+                head.webSocketKey.append(text())
+            } else if equalIgnoringCase(name, "origin") {
+                head.origin.append(text())
+            } else if equalIgnoringCase(name, "sec-websocket-extensions") {
+                head.extensions.append(text())
+            } else if equalIgnoringCase(name, "authorization") {
+                head.authorization.append(text())
+            } else if equalIgnoringCase(name, "content-length") {
+                guard value.elementsEqual("0".utf8) else { return nil }
+            } else if equalIgnoringCase(name, "transfer-encoding") {
                 return nil
-            default:
-                break
             }
         }
-        return upgradesToWebSocket && connectionUpgrade ? head : nil
+        return nil
+    }
+
+    /// The lines of a head, each without its CR LF; nil at a line that does not end with
+    /// CR LF or holds a bare CR or LF.
+    private struct Lines {
+        let bytes: UnsafeRawBufferPointer
+        var start = 0
+        var atEnd: Bool { start == bytes.count }
+
+        init(bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+        }
+
+        mutating func next() -> Slice<UnsafeRawBufferPointer>? {
+            guard let cr = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }),
+                bytes[cr] == UInt8(ascii: "\r"), cr + 1 < bytes.count, bytes[cr + 1] == UInt8(ascii: "\n")
+            else { return nil }
+            defer { start = cr + 2 }
+            return bytes[start..<cr]
+        }
     }
 
     /// RFC 9110 `tchar`.
@@ -129,16 +142,26 @@ struct UpgradeRequestHead {
         }
     }
 
-    private static func trimmingWhitespace(_ value: Substring) -> Substring {
-        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    private static func trimmingWhitespace(_ value: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        let isWhitespace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         guard let first = value.firstIndex(where: { !isWhitespace($0) }), let last = value.lastIndex(where: { !isWhitespace($0) }) else {
             return value[value.endIndex...]
         }
         return value[first...last]
     }
 
+    /// Whether `bytes` spell `lowercase` (ASCII), letters in any case.
+    private static func equalIgnoringCase(_ bytes: Slice<UnsafeRawBufferPointer>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { byte, wanted in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == wanted : byte == wanted
+            }
+        }
+    }
+
     /// Whether the comma-separated list `value` holds `token`, compared without regard to case.
-    private static func hasToken(_ token: String, in value: Substring) -> Bool {
-        value.split(separator: ",").contains { trimmingWhitespace($0).lowercased() == token }
+    private static func hasToken(_ token: StaticString, in value: Slice<UnsafeRawBufferPointer>) -> Bool {
+        value.split(separator: UInt8(ascii: ",")).contains { equalIgnoringCase(trimmingWhitespace($0), token) }
     }
 }

@@ -15,7 +15,7 @@ struct WebSocketHandshake {
     /// What an upgrade request asks for, once its form is checked.
     struct Request {
         var subscriptions: [StreamName]
-        var key: Substring
+        var key: String
         var deflate: Bool
         var token: String?
     }
@@ -30,7 +30,7 @@ struct WebSocketHandshake {
         guard head.webSocketKey.count == 1, let decodedKey = [UInt8](base64Encoded: head.webSocketKey[0]), decodedKey.count == 16 else {
             throw .badRequest("header 'Sec-WebSocket-Key' must be 16 bytes in base64")
         }
-        if let allowed = configuration.allowedOrigins, let origin = head.origin.first, !allowed.contains(String(origin)) {
+        if let allowed = configuration.allowedOrigins, let origin = head.origin.first, !allowed.contains(origin) {
             throw .forbidden("origin \"\(origin.prefix(200))\" is not allowed")
         }
         var subscriptions: [StreamName] = []
@@ -55,8 +55,8 @@ struct WebSocketHandshake {
             throw .badRequest("query parameter 'subscribe': at most \(hub.configuration.maxSubscriptionsPerConnection) streams")
         }
         let deflate = hub.configuration.enableCompression
-            && PerMessageDeflate.acceptsOffer(in: head.extensions.map(String.init))
-        let token = BearerToken.from(authorization: head.authorization.first.map(String.init)) ?? queryToken
+            && PerMessageDeflate.acceptsOffer(in: head.extensions)
+        let token = BearerToken.from(authorization: head.authorization.first) ?? queryToken
         return Request(subscriptions: subscriptions, key: head.webSocketKey[0], deflate: deflate, token: token)
     }
 
@@ -118,7 +118,7 @@ struct WebSocketHandshake {
 struct QueryParameters: Sequence {
     let query: Substring
 
-    init(of target: Substring) {
+    init(of target: String) {
         query = target.firstIndex(of: "?").map { target[target.index(after: $0)...] } ?? target[target.endIndex...]
     }
 

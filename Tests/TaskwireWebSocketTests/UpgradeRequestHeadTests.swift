@@ -57,6 +57,21 @@ struct UpgradeRequestHeadTests {
         }
     }
 
+    @Test func aResumedScanFindsAnEndThatStraddlesThePreviousPiece() {
+        let bytes = Array(Self.upgrade.utf8)
+        for cut in (bytes.count - 4)..<bytes.count {
+            guard case .incomplete = UpgradeRequestHead.scan(ByteBuffer(bytes: bytes[..<cut]), maxLength: 4096) else {
+                Issue.record("\(cut) bytes: expected incomplete")
+                continue
+            }
+            guard case .upgrade(_, let length) = UpgradeRequestHead.scan(ByteBuffer(bytes: bytes), maxLength: 4096, searched: cut) else {
+                Issue.record("resumed after \(cut) bytes: expected the upgrade")
+                continue
+            }
+            #expect(length == bytes.count)
+        }
+    }
+
     @Test(arguments: [
         "POST /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
         "GEX",

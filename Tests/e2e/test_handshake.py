@@ -117,3 +117,90 @@ def test_refused_upgrade_does_not_take_a_connection(server):
         assert isinstance(res, HandshakeRefused) and res.status == 400
     with Client(server) as c:
         c.assert_alive()
+
+
+# The server reads a connection's first request itself: a WebSocket upgrade never goes through
+# the HTTP decoder, anything else is handed to it with the bytes already read.
+
+def _raw_request(server, head: bytes, chunk: int | None = None, extra: bytes = b"", read_for: float = 1.0) -> bytes:
+    """Sends `head` (+ `extra`), `chunk` bytes at a time if given; returns what came back in `read_for` s."""
+    import socket
+    import time
+    data = head + extra
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if chunk:
+            for i in range(0, len(data), chunk):
+                s.sendall(data[i:i + chunk])
+                time.sleep(0.002)
+        else:
+            s.sendall(data)
+        got = b""
+        deadline = time.monotonic() + read_for
+        s.settimeout(0.1)
+        while time.monotonic() < deadline:
+            try:
+                part = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not part:
+                break
+            got += part
+        return got
+
+
+def _upgrade_head(path="/ws", lines=None) -> bytes:
+    lines = lines if lines is not None else ["Upgrade: websocket", "Connection: Upgrade"]
+    head = [f"GET {path} HTTP/1.1", "Host: localhost", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version: 13", *lines]
+    return ("\r\n".join(head) + "\r\n\r\n").encode()
+
+
+def test_upgrade_headers_in_any_case_and_token_lists_are_accepted(server):
+    head = _upgrade_head(lines=["uPGRADE:\tWebSocket ", "connection: keep-alive,  UPGRADE"])
+    got = _raw_request(server, head, read_for=0.5)
+    assert got.startswith(b"HTTP/1.1 101 Switching Protocols\r\n"), got[:200]
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in got
+    assert b'"type":"welcome"' in got
+
+
+def test_a_head_sent_byte_by_byte_is_upgraded(server):
+    got = _raw_request(server, _upgrade_head("/ws?subscribe=bytewise"), chunk=1, read_for=1.5)
+    assert got.startswith(b"HTTP/1.1 101 "), got[:200]
+    assert b'"subscriptions":["bytewise"]' in got
+
+
+def test_a_frame_in_the_same_write_as_the_head_is_handled(server):
+    payload = b'{"type":"ping","id":41}'
+    mask = b"\x01\x02\x03\x04"
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    got = _raw_request(server, _upgrade_head(), extra=frame, read_for=0.7)
+    assert got.startswith(b"HTTP/1.1 101 "), got[:200]
+    assert b'"type":"pong"' in got and b'"id":41' in got, got[-300:]
+
+
+@pytest.mark.parametrize("lines", [
+    ["Connection: Upgrade"],                                   # no Upgrade header
+    ["Upgrade: websocket"],                                    # no Connection: upgrade
+    ["Upgrade: websocket", "Connection: Upgrade", "X-Folded: a", " b"],  # obs-fold
+])
+def test_a_first_request_that_is_not_a_plain_upgrade_is_served_as_http(server, lines):
+    got = _raw_request(server, _upgrade_head(lines=lines), read_for=0.7)
+    status = got.split(b"\r\n", 1)[0]
+    assert not status.startswith(b"HTTP/1.1 101"), got[:200]
+    assert status.startswith(b"HTTP/1.1 4"), got[:200]
+
+
+def test_plain_get_on_the_websocket_path_is_404_and_the_connection_serves_http(server):
+    req = b"GET /ws HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    got = _raw_request(server, req, read_for=0.7)
+    responses = got.split(b"HTTP/1.1 ")[1:]
+    assert len(responses) == 2, got[:500]
+    assert responses[0].startswith(b"404"), responses[0][:200]
+    assert b'"error"' in responses[0]
+    assert responses[1].startswith(b"200"), responses[1][:200]
+
+
+def test_an_upgrade_on_another_path_is_answered_by_the_router(server):
+    got = _raw_request(server, _upgrade_head("/elsewhere"), read_for=0.5)
+    assert got.startswith(b"HTTP/1.1 404"), got[:200]

@@ -40,6 +40,8 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.reading
     /// What arrived so far.
     private var received: ByteBuffer?
+    /// How many of those bytes hold no complete head.
+    private var searched = 0
     private var deadline: Scheduled<Void>?
 
     init(
@@ -100,9 +102,9 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             return
         }
-        switch UpgradeRequestHead.scan(received, maxLength: maxHeadLength) {
+        switch UpgradeRequestHead.scan(received, maxLength: maxHeadLength, searched: searched) {
         case .incomplete:
-            return
+            searched = received.readableBytes
         case .notUpgrade:
             handOverToHTTP(context: context, refusal: nil)
         case .upgrade(let head, let length) where head.path == handshake.configuration.path:

@@ -33,15 +33,17 @@ struct UpgradeRequestHead {
     }
 
     /// Reads the head at the start of `buffer`'s readable bytes; a head longer than
-    /// `maxLength` bytes is ``Scan/notUpgrade``.
-    static func scan(_ buffer: ByteBuffer, maxLength: Int) -> Scan {
+    /// `maxLength` bytes is ``Scan/notUpgrade``. `searched` is how many of the bytes an earlier
+    /// scan already found incomplete, so that a head arriving in many small pieces is not
+    /// searched again from its start each time.
+    static func scan(_ buffer: ByteBuffer, maxLength: Int, searched: Int = 0) -> Scan {
         buffer.withUnsafeReadableBytes { bytes in
             let method = "GET ".utf8
             guard bytes.count >= method.count else {
                 return bytes.elementsEqual(method.prefix(bytes.count)) ? .incomplete : .notUpgrade
             }
             guard bytes.prefix(method.count).elementsEqual(method) else { return .notUpgrade }
-            guard let end = endOfHead(bytes, limit: maxLength) else {
+            guard let end = endOfHead(bytes, from: max(0, searched - 3), limit: maxLength) else {
                 return bytes.count >= maxLength ? .notUpgrade : .incomplete
             }
             guard let head = parse(UnsafeRawBufferPointer(rebasing: bytes[..<end])) else { return .notUpgrade }
@@ -50,9 +52,9 @@ struct UpgradeRequestHead {
     }
 
     /// The index just past the blank line that ends the head, if it is within `limit` bytes.
-    private static func endOfHead(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int? {
+    private static func endOfHead(_ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int) -> Int? {
         let last = min(bytes.count, limit)
-        var index = 0
+        var index = start
         while index + 3 < last {
             if bytes[index + 3] != UInt8(ascii: "\n") {
                 // Skip ahead: the four bytes ending at index + 3 cannot be CR LF CR LF.

@@ -28,7 +28,7 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     public struct Value: ServerChildChannelValue {
-        let result: EventLoopFuture<UpgradeResult>
+        let result: HandshakeOutcome
         public let channel: any Channel
     }
 
@@ -70,7 +70,7 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
             // buffer between reads: start it at 256 bytes (NIO's default is 2 KiB), enough for
             // a handshake or a client message; NIO grows it when reads fill it.
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
-            let result = channel.eventLoop.makePromise(of: UpgradeResult.self)
+            let result = HandshakeOutcome()
             try channel.pipeline.syncOperations.addHandler(
                 HandshakeHandler(
                     handshake: WebSocketHandshake(hub: hub, configuration: configuration),
@@ -81,13 +81,13 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
                     result: result
                 )
             )
-            return Value(result: result.futureResult, channel: channel)
+            return Value(result: result, channel: channel)
         }
     }
 
     public func handle(value: Value, logger: Logger) async {
         do {
-            switch try await value.result.get() {
+            switch try await value.result.value().get() {
             case .websocket:
                 return
             case .http(let asyncChannel):

@@ -14,7 +14,7 @@ import TaskwireHub
 struct HandshakeHandlerTests {
     let channel = EmbeddedChannel()
     let hub: Hub
-    let result: EventLoopPromise<TaskwireChildChannel.UpgradeResult>
+    let result = HandshakeOutcome()
 
     init() throws {
         var configuration = HubConfiguration.standard
@@ -25,7 +25,6 @@ struct HandshakeHandlerTests {
             framer: WebSocketFramer(),
             logger: Logger(label: "taskwire.test")
         )
-        result = channel.eventLoop.makePromise()
         try channel.pipeline.syncOperations.addHandler(
             HandshakeHandler(
                 handshake: WebSocketHandshake(hub: hub, configuration: .init()),
@@ -54,9 +53,7 @@ struct HandshakeHandlerTests {
     }
 
     private func outcome() -> Result<TaskwireChildChannel.UpgradeResult, any Error>? {
-        var outcome: Result<TaskwireChildChannel.UpgradeResult, any Error>?
-        result.futureResult.whenComplete { outcome = $0 }
-        return outcome
+        result.current
     }
 
     @Test func anUpgradeIsAnsweredWith101ThenTheWelcome() throws {

@@ -1,22 +1,21 @@
-extension String {
-    /// Base64 of `bytes` (standard alphabet, padded).
-    init<Bytes: Sequence<UInt8>>(base64Encoding bytes: Bytes) {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        let input = Array(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity((input.count + 2) / 3 * 4)
-        var i = 0
-        while i < input.count {
-            let b0 = input[i]
-            let b1 = i + 1 < input.count ? input[i + 1] : 0
-            let b2 = i + 2 < input.count ? input[i + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(i + 1 < input.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(i + 2 < input.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            i += 3
+import NIOCore
+
+extension ByteBuffer {
+    /// Writes base64 of `bytes` (standard alphabet, padded).
+    mutating func writeBase64(_ bytes: some Collection<UInt8>) {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        alphabet.withUTF8Buffer { alphabet in
+            var input = bytes.makeIterator()
+            while let b0 = input.next() {
+                let b1 = input.next()
+                let b2 = b1 == nil ? nil : input.next()
+                let c1 = UInt8(b1 ?? 0), c2 = UInt8(b2 ?? 0)
+                writeInteger(alphabet[Int(b0 >> 2)])
+                writeInteger(alphabet[Int((b0 & 0x03) << 4 | c1 >> 4)])
+                writeInteger(b1 == nil ? UInt8(ascii: "=") : alphabet[Int((c1 & 0x0F) << 2 | c2 >> 6)])
+                writeInteger(b2 == nil ? UInt8(ascii: "=") : alphabet[Int(c2 & 0x3F)])
+            }
         }
-        self = String(decoding: out, as: UTF8.self)
     }
 }
 

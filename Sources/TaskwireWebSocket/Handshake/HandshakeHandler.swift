@@ -26,7 +26,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let http1: HTTP1Channel.Configuration
     private let timeout: TimeAmount
     private let logger: Logger
-    private let result: EventLoopPromise<TaskwireChildChannel.UpgradeResult>
+    private let result: HandshakeOutcome
 
     private enum State {
         /// Reading the head.
@@ -50,7 +50,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         http1: HTTP1Channel.Configuration,
         timeout: TimeAmount,
         logger: Logger,
-        result: EventLoopPromise<TaskwireChildChannel.UpgradeResult>
+        result: HandshakeOutcome
     ) {
         self.handshake = handshake
         self.executor = executor
@@ -114,17 +114,15 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
             } catch {
                 return handOverToHTTP(context: context, refusal: error)
             }
+            if let decided = handshake.immediateAccess(request.token) {
+                return decide(decided, context: context, request: request, headLength: length)
+            }
             state = .authenticating
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             handshake.authenticate(request.token, on: context.eventLoop) { access in
                 let (handler, context) = loopBound.value
                 guard handler.state == .authenticating else { return }
-                switch access {
-                case .success(let access):
-                    handler.upgrade(context: context, request: request, access: access, headLength: length)
-                case .failure(let refusal):
-                    handler.handOverToHTTP(context: context, refusal: refusal)
-                }
+                handler.decide(access, context: context, request: request, headLength: length)
             }
         case .upgrade:
             // Not the WebSocket path: the router answers it.
@@ -155,6 +153,15 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: Handing over
+
+    private func decide(_ access: Result<Access, UpgradeRefusal>, context: ChannelHandlerContext, request: WebSocketHandshake.Request, headLength: Int) {
+        switch access {
+        case .success(let access):
+            upgrade(context: context, request: request, access: access, headLength: headLength)
+        case .failure(let refusal):
+            handOverToHTTP(context: context, refusal: refusal)
+        }
+    }
 
     /// Answers the handshake and makes the pipeline Taskwire's WebSocket one.
     private func upgrade(context: ChannelHandlerContext, request: WebSocketHandshake.Request, access: Access, headLength: Int) {

@@ -60,8 +60,14 @@ struct WebSocketHandshake {
         return Request(subscriptions: subscriptions, key: head.webSocketKey[0], deflate: deflate, token: token)
     }
 
-    /// Decides what `token` allows and calls `completion` on `loop`: at once when that needs no
-    /// waiting (no authenticator, no token), otherwise once the token is verified.
+    /// What `token` allows, when that is known without waiting (no authenticator, no token);
+    /// nil when the token must be verified with ``authenticate(_:on:completion:)``.
+    func immediateAccess(_ token: String?) -> Result<Access, UpgradeRefusal>? {
+        guard let authenticator = hub.authenticator else { return .success(.anonymous) }
+        return authenticator.immediateAccess(token: token).map { $0.mapError { .unauthorized($0.message) } }
+    }
+
+    /// Verifies `token` and calls `completion` on `loop` with what it allows.
     func authenticate(
         _ token: String?,
         on loop: any EventLoop,
@@ -69,9 +75,6 @@ struct WebSocketHandshake {
     ) {
         guard let authenticator = hub.authenticator else {
             return completion(.success(.anonymous))
-        }
-        if let decided = authenticator.immediateAccess(token: token) {
-            return completion(decided.mapError { .unauthorized($0.message) })
         }
         let promise = loop.makePromise(of: Access.self)
         promise.completeWithTask {
@@ -100,7 +103,7 @@ struct WebSocketHandshake {
         var response = ByteBuffer()
         response.reserveCapacity(request.deflate ? 256 : 160)
         response.writeStaticString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-        response.writeString(String(base64Encoding: sha1.finalize()))
+        sha1.finalize().withUnsafeBytes { response.writeBase64($0) }
         if request.deflate {
             response.writeStaticString("\r\nSec-WebSocket-Extensions: ")
             response.writeString(PerMessageDeflate.responseHeader)

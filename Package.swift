@@ -102,6 +102,7 @@ let package = Package(
             name: "TaskwirePostgres",
             dependencies: [
                 "TaskwireHub",
+                "TaskwireProtocol",
                 "TaskwireQueue",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

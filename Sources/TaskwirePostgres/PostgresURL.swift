@@ -1,3 +1,5 @@
+import TaskwireProtocol
+
 /// A PostgreSQL connection URL, `postgres://user:password@host:port/database?sslmode=require`,
 /// taken apart.
 ///
@@ -58,12 +60,12 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         var password: String?
         if let colon = userInfo.firstIndex(of: ":") {
             user = userInfo[..<colon]
-            guard let decoded = Self.percentDecoded(userInfo[userInfo.index(after: colon)...]) else { return nil }
+            guard let decoded = String(percentDecoding: userInfo[userInfo.index(after: colon)...]) else { return nil }
             password = decoded
         } else {
             user = userInfo
         }
-        guard let username = Self.percentDecoded(user), !username.isEmpty else { return nil }
+        guard let username = String(percentDecoding: user), !username.isEmpty else { return nil }
         var host = hostPort
         var port = 5432
         if hostPort.hasPrefix("[") {
@@ -80,7 +82,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             port = value
             host = hostPort[..<colon]
         }
-        guard let database = Self.percentDecoded(path) else { return nil }
+        guard let database = String(percentDecoding: path) else { return nil }
         var requiresTLS = false
         var schema: String?
         for pair in query.split(separator: "&") {
@@ -128,29 +130,4 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     /// ``redacted``: a URL is only ever printed without its password.
     public var description: String { redacted }
-
-    /// `text` with `%XX` escapes decoded; nil for a malformed escape or bytes that are not UTF-8.
-    static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }

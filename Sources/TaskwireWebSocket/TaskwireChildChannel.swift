@@ -2,9 +2,7 @@ public import HummingbirdCore
 import HTTPTypes
 public import Logging
 public import NIOCore
-import NIOHTTP1
 import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
 public import TaskwireHub
 import TaskwireProtocol
 

@@ -191,7 +191,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         }
         switch frame.opcode {
         case .ping:
-            guard frame.fin else { return sendClose(code: .protocolError, reason: "fragmented control frame") }
+            // A fragmented or long control frame never gets here: WebSocketFrameReader refuses it.
             writeControl(opcode: 0xA, payload: frame.payload)
         case .pong:
             hub.handlePong(client)

@@ -75,11 +75,9 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        if state != .done {
-            state = .done
-            result.fail(ChannelError.ioOnClosedChannel)
-        }
+        guard state != .done else { return }
+        finish()
+        result.fail(ChannelError.ioOnClosedChannel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -114,15 +112,17 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
             } catch {
                 return handOverToHTTP(context: context, refusal: error)
             }
-            if let decided = handshake.immediateAccess(request.token) {
-                return decide(decided, context: context, request: request, headLength: length)
-            }
-            state = .authenticating
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            handshake.authenticate(request.token, on: context.eventLoop) { access in
-                let (handler, context) = loopBound.value
-                guard handler.state == .authenticating else { return }
-                handler.decide(access, context: context, request: request, headLength: length)
+            switch handshake.access(for: request.token) {
+            case .decided(let access):
+                decide(access, context: context, request: request, headLength: length)
+            case .verify(let authenticator):
+                state = .authenticating
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                handshake.authenticate(request.token, with: authenticator, on: context.eventLoop) { access in
+                    let (handler, context) = loopBound.value
+                    guard handler.state == .authenticating else { return }
+                    handler.decide(access, context: context, request: request, headLength: length)
+                }
             }
         case .upgrade:
             // Not the WebSocket path: the router answers it.
@@ -140,8 +140,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if state != .done {
-            state = .done
-            deadline?.cancel()
+            finish()
             result.fail(ChannelError.eof)
         }
         context.fireChannelInactive()

@@ -39,7 +39,7 @@ final class HandshakeOutcome: Sendable {
 
     func fail(_ error: any Error) { complete(.failure(error)) }
 
-    /// The outcome once known; for tests.
+    /// The outcome once known.
     var current: Value? {
         state.withLock { state in
             if case .decided(let value) = state { return value }

@@ -60,22 +60,29 @@ struct WebSocketHandshake {
         return Request(subscriptions: subscriptions, key: head.webSocketKey[0], deflate: deflate, token: token)
     }
 
-    /// What `token` allows, when that is known without waiting (no authenticator, no token);
-    /// nil when the token must be verified with ``authenticate(_:on:completion:)``.
-    func immediateAccess(_ token: String?) -> Result<Access, UpgradeRefusal>? {
-        guard let authenticator = hub.authenticator else { return .success(.anonymous) }
-        return authenticator.immediateAccess(token: token).map { $0.mapError { .unauthorized($0.message) } }
+    /// What deciding a token's access takes.
+    enum AccessDecision {
+        /// Known at once: no authenticator, or no token.
+        case decided(Result<Access, UpgradeRefusal>)
+        /// The token must be verified by `authenticator`, with ``authenticate(_:with:on:completion:)``.
+        case verify(any ClientAuthenticator)
     }
 
-    /// Verifies `token` and calls `completion` on `loop` with what it allows.
+    /// Decides what `token` allows when that needs no waiting, so that most handshakes need no
+    /// task and no closure.
+    func access(for token: String?) -> AccessDecision {
+        guard let authenticator = hub.authenticator else { return .decided(.success(.anonymous)) }
+        guard let decided = authenticator.immediateAccess(token: token) else { return .verify(authenticator) }
+        return .decided(decided.mapError { .unauthorized($0.message) })
+    }
+
+    /// Verifies `token` with `authenticator` and calls `completion` on `loop` with what it allows.
     func authenticate(
         _ token: String?,
+        with authenticator: any ClientAuthenticator,
         on loop: any EventLoop,
         completion: @escaping (Result<Access, UpgradeRefusal>) -> Void
     ) {
-        guard let authenticator = hub.authenticator else {
-            return completion(.success(.anonymous))
-        }
         let promise = loop.makePromise(of: Access.self)
         promise.completeWithTask {
             do throws(TaskwireError) {

@@ -60,7 +60,7 @@ public func buildApplication(
 
 /// What ``makeApplication(configuration:logger:registry:readinessChecks:store:)`` builds.
 struct BuiltApplication {
-    var application: Application<RouterResponder<TaskwireRequestContext>>
+    var application: TaskwireApplication<RouterResponder<TaskwireRequestContext>>
     var hub: Hub
     var tasks: TaskService
 }
@@ -107,9 +107,10 @@ func makeApplication(
         authenticator: authenticator
     ).addRoutes(to: router)
     let transport = WebSocketTransportConfiguration(allowedOrigins: configuration.auth.allowedOrigins.map(Set.init))
+    let connections = try makeConnectionSetup(hub: hub, transport: transport, http: configuration.http)
     var application = Application(
         router: router,
-        server: try makeServer(hub: hub, transport: transport, http: configuration.http),
+        server: connections.builder,
         configuration: .init(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: nil
@@ -135,7 +136,14 @@ func makeApplication(
             logger.info("following the cluster's event log", metadata: ["tw.store.database": "\(configuration.store.loggableDatabase)"])
         }
     }
-    return BuiltApplication(application: application, hub: hub, tasks: tasks)
+    let listener = TaskwireListener.Configuration(host: configuration.http.host, port: configuration.http.port, tls: connections.tls)
+    return BuiltApplication(
+        application: TaskwireApplication(base: application, listener: listener) { responder in
+            TaskwireChildChannel(hub: hub, responder: responder, configuration: transport, http1: .init())
+        },
+        hub: hub,
+        tasks: tasks
+    )
 }
 
 extension TaskwireConfiguration {

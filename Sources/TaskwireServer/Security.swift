@@ -22,15 +22,23 @@ func makeAuthenticator(_ configuration: TaskwireConfiguration.Auth) throws(Taskw
     }
 }
 
-/// The server: HTTP/1.1 and the WebSocket on one port, over TLS when a certificate is configured.
+/// How connections are set up: HTTP/1.1 and the WebSocket on one port, over TLS when a
+/// certificate is configured.
+struct ConnectionSetup {
+    /// Hummingbird's server with Taskwire's per-connection setup (for HummingbirdTesting's `.live`).
+    var builder: HTTPServerBuilder
+    /// TLS for Taskwire's listener.
+    var tls: NIOSSLContext?
+}
+
 /// - Throws: ``TaskwireConfigurationError`` when the certificate or the key cannot be loaded.
-func makeServer(
+func makeConnectionSetup(
     hub: Hub,
     transport: WebSocketTransportConfiguration,
     http: TaskwireConfiguration.HTTP
-) throws(TaskwireConfigurationError) -> HTTPServerBuilder {
+) throws(TaskwireConfigurationError) -> ConnectionSetup {
     let plain = HTTPServerBuilder.taskwire(hub: hub, configuration: transport)
-    guard let certificate = http.tlsCertificate, let key = http.tlsKey else { return plain }
+    guard let certificate = http.tlsCertificate, let key = http.tlsKey else { return ConnectionSetup(builder: plain) }
     let chain: [NIOSSLCertificate]
     do {
         chain = try NIOSSLCertificate.fromPEMFile(certificate)
@@ -45,7 +53,10 @@ func makeServer(
     }
     let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
     do {
-        return try HTTPServerBuilder.tls(plain, tlsConfiguration: tls)
+        return ConnectionSetup(
+            builder: try HTTPServerBuilder.tls(plain, tlsConfiguration: tls),
+            tls: try NIOSSLContext(configuration: tls)
+        )
     } catch {
         throw TaskwireConfigurationError(key: TaskwireConfiguration.Key.httpTLSCert.name, message: "cannot set up TLS: \(error)")
     }

@@ -14,17 +14,11 @@ import TaskwireProtocol
 /// Hummingbird's responder. A WebSocket connection needs no Swift task of its own: its handler
 /// lives in the channel pipeline and the hub drives it from the event loop, so
 /// ``handle(value:logger:)`` returns as soon as the upgrade is done.
+///
+/// Under Hummingbird's own server every connection still gets a task; Taskwire's server
+/// (`TaskwireListener`) uses ``configure(_:logger:receiver:)`` and ``serve(_:logger:)`` to
+/// start tasks for HTTP connections only.
 public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
-    /// How the HTTP request that opened the connection was dealt with.
-    enum UpgradeResult: Sendable {
-        /// Upgraded: the connection now belongs to the hub.
-        case websocket
-        /// Plain HTTP.
-        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        /// An upgrade request that was refused: answer it with the refusal.
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
-    }
-
     public struct Value: ServerChildChannelValue {
         let result: HandshakeOutcome
         public let channel: any Channel
@@ -59,41 +53,54 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     /// Receive buffers of 64 bytes to 64 KiB, starting at 256.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
 
+    /// Prepares a new connection, on its event loop: small receive buffers, then the
+    /// ``HandshakeHandler`` that reports to `receiver` how the first request was dealt with.
+    package func configure(_ channel: any Channel, logger: Logger, receiver: any HandshakeReceiver) throws {
+        guard let executor = executors[ObjectIdentifier(channel.eventLoop)] else {
+            preconditionFailure("the hub must run on the server's event loops")
+        }
+        // Most of a server's connections are idle WebSockets, and each keeps its receive
+        // buffer between reads: start it at 256 bytes (NIO's default is 2 KiB), enough for
+        // a handshake or a client message; NIO grows it when reads fill it.
+        try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
+        try channel.pipeline.syncOperations.addHandler(
+            HandshakeHandler(
+                handshake: WebSocketHandshake(hub: hub, configuration: configuration),
+                executor: executor,
+                http1: http1,
+                timeout: .nanoseconds(configuration.handshakeTimeout.nanoseconds),
+                logger: logger,
+                receiver: receiver
+            )
+        )
+    }
+
+    /// Serves a connection once its handshake is done: nothing more for a WebSocket (the hub
+    /// has it), Hummingbird's responder for HTTP, the refusal's answer for a refused upgrade.
+    package func serve(_ result: HandshakeResult, logger: Logger) async {
+        switch result {
+        case .websocket:
+            return
+        case .http(let asyncChannel):
+            await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+        case .refused(let asyncChannel, let refusal):
+            await Self.writeRefusal(asyncChannel, refusal)
+        }
+    }
+
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            guard let executor = executors[ObjectIdentifier(channel.eventLoop)] else {
-                preconditionFailure("the hub must run on the server's event loops")
-            }
-            // Most of a server's connections are idle WebSockets, and each keeps its receive
-            // buffer between reads: start it at 256 bytes (NIO's default is 2 KiB), enough for
-            // a handshake or a client message; NIO grows it when reads fill it.
-            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let result = HandshakeOutcome()
-            try channel.pipeline.syncOperations.addHandler(
-                HandshakeHandler(
-                    handshake: WebSocketHandshake(hub: hub, configuration: configuration),
-                    executor: executor,
-                    http1: http1,
-                    timeout: .nanoseconds(configuration.handshakeTimeout.nanoseconds),
-                    logger: logger,
-                    result: result
-                )
-            )
+            try configure(channel, logger: logger, receiver: result)
             return Value(result: result, channel: channel)
         }
     }
 
     public func handle(value: Value, logger: Logger) async {
-        do {
-            switch try await value.result.value().get() {
-            case .websocket:
-                return
-            case .http(let asyncChannel):
-                await handleHTTP(asyncChannel: asyncChannel, logger: logger)
-            case .refused(let asyncChannel, let refusal):
-                await Self.writeRefusal(asyncChannel, refusal)
-            }
-        } catch {
+        switch await value.result.value() {
+        case .success(let result):
+            await serve(result, logger: logger)
+        case .failure(let error):
             logger.debug("connection setup failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
         }
     }

@@ -32,7 +32,7 @@ struct HandshakeHandlerTests {
                 http1: .init(),
                 timeout: .seconds(10),
                 logger: Logger(label: "taskwire.test"),
-                result: result
+                receiver: result
             )
         )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -52,7 +52,7 @@ struct HandshakeHandlerTests {
         return text
     }
 
-    private func outcome() -> Result<TaskwireChildChannel.UpgradeResult, any Error>? {
+    private func outcome() -> Result<HandshakeResult, any Error>? {
         result.current
     }
 

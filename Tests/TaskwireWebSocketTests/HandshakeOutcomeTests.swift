@@ -9,8 +9,8 @@ struct HandshakeOutcomeTests {
         let waiter = Task { await outcome.value() }
         // Let the task park its continuation (the outcome works either way).
         try await Task.sleep(for: .milliseconds(20))
-        outcome.succeed(.websocket)
-        outcome.fail(CancellationError())
+        outcome.receive(.success(.websocket))
+        outcome.receive(.failure(CancellationError()))
         guard case .success(.websocket) = await waiter.value else {
             Issue.record("expected the first outcome")
             return
@@ -20,7 +20,7 @@ struct HandshakeOutcomeTests {
     @Test func anOutcomeKnownBeforeTheTaskAsksIsReturnedAtOnce() async {
         let outcome = HandshakeOutcome()
         #expect(outcome.current == nil)
-        outcome.fail(CancellationError())
+        outcome.receive(.failure(CancellationError()))
         guard case .failure(let error) = await outcome.value() else {
             Issue.record("expected the failure")
             return

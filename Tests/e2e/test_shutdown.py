@@ -55,3 +55,28 @@ def test_sigterm_with_an_unresponsive_client_still_exits_0(start_server):
     except (TimeoutError, OSError):
         raise AssertionError("the unresponsive client was neither told nor cut")
     raw.close()
+
+
+def test_sigterm_closes_idle_http_keepalive_connections_and_exits_0(start_server):
+    """An HTTP/1.1 connection kept open between requests does not hold the shutdown up: the
+    server closes it (after its answered request) and exits."""
+    import http.client
+
+    srv = start_server("--shutdown-grace-period", "1s")
+    keepalive = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    keepalive.request("GET", "/healthz")
+    first = keepalive.getresponse()
+    assert first.status == 200 and first.getheader("Connection", "").lower() != "close"
+    first.read()
+    raw = RawWS(srv, "/ws")
+    raw.read_welcome()
+    srv.terminate()
+    t0 = time.monotonic()
+    rc = srv.wait(timeout=15)
+    took = time.monotonic() - t0
+    assert rc == 0, f"exit status {rc} after SIGTERM"
+    assert took < 8, f"shutdown took {took:.1f}s with an idle keep-alive connection open"
+    # The kept-alive connection was closed by the server: nothing more comes from it.
+    assert keepalive.sock.recv(1) == b""
+    keepalive.close()
+    raw.close()

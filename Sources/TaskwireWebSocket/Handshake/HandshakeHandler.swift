@@ -26,7 +26,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let http1: HTTP1Channel.Configuration
     private let timeout: TimeAmount
     private let logger: Logger
-    private let result: HandshakeOutcome
+    private let receiver: any HandshakeReceiver
 
     private enum State {
         /// Reading the head.
@@ -50,14 +50,14 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         http1: HTTP1Channel.Configuration,
         timeout: TimeAmount,
         logger: Logger,
-        result: HandshakeOutcome
+        receiver: any HandshakeReceiver
     ) {
         self.handshake = handshake
         self.executor = executor
         self.http1 = http1
         self.timeout = timeout
         self.logger = logger
-        self.result = result
+        self.receiver = receiver
     }
 
     /// The longest head read here: NIO's limit for the header fields plus room for the request line.
@@ -77,7 +77,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         guard state != .done else { return }
         finish()
-        result.fail(ChannelError.ioOnClosedChannel)
+        receiver.receive(.failure(ChannelError.ioOnClosedChannel))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -141,7 +141,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if state != .done {
             finish()
-            result.fail(ChannelError.eof)
+            receiver.receive(.failure(ChannelError.eof))
         }
         context.fireChannelInactive()
     }
@@ -190,12 +190,12 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             // The connection handler was not added, so nothing registered the reserved slot.
             handshake.hub.releaseConnectionSlot()
-            result.fail(error)
+            receiver.receive(.failure(error))
             context.close(promise: nil)
             return
         }
         context.flush()
-        result.succeed(.websocket)
+        receiver.receive(.success(.websocket))
         leave(context: context, forwarding: rest)
     }
 
@@ -227,12 +227,12 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
             if let refusal {
                 // A 503 was already counted when no slot could be reserved.
                 if refusal.status != .serviceUnavailable { handshake.hub.recordConnectionError() }
-                result.succeed(.refused(channel, refusal))
+                receiver.receive(.success(.refused(channel, refusal)))
             } else {
-                result.succeed(.http(channel))
+                receiver.receive(.success(.http(channel)))
             }
         } catch {
-            result.fail(error)
+            receiver.receive(.failure(error))
             context.close(promise: nil)
             return
         }
@@ -257,7 +257,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func fail(context: ChannelHandlerContext, _ error: any Error) {
         finish()
         received = nil
-        result.fail(error)
+        receiver.receive(.failure(error))
         context.close(promise: nil)
     }
 }

@@ -1,14 +1,32 @@
+package import NIOCore
+package import NIOHTTPTypes
 import Synchronization
 
-/// How a connection's first request was dealt with, handed from its ``HandshakeHandler`` (on
-/// the event loop) to the task Hummingbird runs for the connection.
+/// How a connection's first request was dealt with.
+package enum HandshakeResult: Sendable {
+    /// Upgraded: the connection now belongs to the hub.
+    case websocket
+    /// Plain HTTP.
+    case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    /// An upgrade request that was refused: answer it with the refusal.
+    case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
+}
+
+/// Where a connection's ``HandshakeHandler`` reports, once, how its first request was dealt
+/// with. Called on the connection's event loop.
+package protocol HandshakeReceiver: Sendable {
+    func receive(_ outcome: Result<HandshakeResult, any Error>)
+}
+
+/// A connection's handshake outcome, handed from its ``HandshakeHandler`` (on the event loop)
+/// to the task Hummingbird's server runs for the connection.
 ///
 /// An `EventLoopFuture` would do, but awaiting one from a task first hops to the event loop to
 /// add the callback; at thousands of handshakes a second that wake-up is a measurable part of
 /// each. Here the task only takes a lock: it returns at once when the outcome is known, and
 /// otherwise leaves its continuation for the handler to resume.
-final class HandshakeOutcome: Sendable {
-    typealias Value = Result<TaskwireChildChannel.UpgradeResult, any Error>
+final class HandshakeOutcome: HandshakeReceiver {
+    typealias Value = Result<HandshakeResult, any Error>
 
     private enum State {
         case pending
@@ -35,9 +53,7 @@ final class HandshakeOutcome: Sendable {
         waiting?.resume(returning: value)
     }
 
-    func succeed(_ result: TaskwireChildChannel.UpgradeResult) { complete(.success(result)) }
-
-    func fail(_ error: any Error) { complete(.failure(error)) }
+    func receive(_ outcome: Value) { complete(outcome) }
 
     /// The outcome once known.
     var current: Value? {

@@ -1,7 +1,7 @@
 import HTTPTypes
 
 /// Why an upgrade request was refused, answered as plain HTTP with the API's JSON error body.
-struct UpgradeRefusal: Error, Sendable {
+package struct UpgradeRefusal: Error, Sendable {
     var status: HTTPResponse.Status
     var code: String
     var message: String

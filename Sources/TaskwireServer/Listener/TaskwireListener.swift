@@ -1,0 +1,97 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import TaskwireWebSocket
+
+/// Taskwire's server socket: HTTP/1.1 and the WebSocket transport on one port.
+///
+/// Each accepted connection gets, in its channel initializer, the TLS handler when configured
+/// and then the ``TaskwireChildChannel``'s handshake handler. A WebSocket connection (most of
+/// a busy server's) never needs a Swift task: its handshake and everything after run in its
+/// pipeline, on its event loop. An HTTP connection is served by a task in the listener's task
+/// group. (Hummingbird's own server makes a task for every connection and passes each through
+/// an async sequence first: at thousands of handshakes a second, a good part of each one.)
+///
+/// On graceful shutdown the socket closes, each HTTP connection finishes the request in flight
+/// and closes, and `run()` returns once they have; WebSocket connections are left to the hub,
+/// which closes them with 1001 when its own service stops.
+final class TaskwireListener: Service {
+    /// Where and how to listen.
+    struct Configuration: Sendable {
+        var host: String
+        var port: Int
+        var backlog = 256
+        var reuseAddress = true
+        /// TLS for every connection, when set.
+        var tls: NIOSSLContext?
+    }
+
+    private let connections: TaskwireChildChannel
+    private let configuration: Configuration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let onServerRunning: @Sendable (any Channel) async -> Void
+
+    init(
+        connections: TaskwireChildChannel,
+        configuration: Configuration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void
+    ) {
+        self.connections = connections
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onServerRunning = onServerRunning
+    }
+
+    func run() async throws {
+        let http = HTTPConnections(logger: logger)
+        let server = try await bind(receiver: http)
+        server.closeFuture.whenComplete { _ in http.finish() }
+        logger.info("Server started and listening on \(configuration.host):\(server.localAddress?.port ?? configuration.port)")
+        let connections = connections
+        let logger = logger
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await onServerRunning(server)
+                await withDiscardingTaskGroup { group in
+                    for await result in http.handedOver {
+                        guard let channel = result.channel else { continue }
+                        group.addTask {
+                            await http.serving(channel) { await connections.serve(result, logger: logger) }
+                        }
+                    }
+                }
+            } onGracefulShutdown: {
+                server.close(promise: nil)
+                http.quiesce()
+            }
+        } onCancel: {
+            server.close(promise: nil)
+        }
+    }
+
+    private func bind(receiver: HTTPConnections) async throws -> any Channel {
+        let connections = connections
+        let tls = configuration.tls
+        let logger = logger
+        return try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: numericCast(configuration.backlog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try connections.configure(channel, logger: logger, receiver: receiver)
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+    }
+}

@@ -16,6 +16,7 @@ public final class TestTransport: ClientTransport, @unchecked Sendable {
         var closeCode: CloseCode?
         var aborted = false
         var writable = true
+        var onWrite: (@Sendable (OutboundMessage) -> Void)?
     }
     private let state = Mutex(State())
 
@@ -26,8 +27,19 @@ public final class TestTransport: ClientTransport, @unchecked Sendable {
         set { state.withLock { $0.writable = newValue } }
     }
 
+    /// Called after each message is written (on the hub's executor), e.g. to publish from
+    /// within a fan-out round.
+    public var onWrite: (@Sendable (OutboundMessage) -> Void)? {
+        get { state.withLock { $0.onWrite } }
+        set { state.withLock { $0.onWrite = newValue } }
+    }
+
     public func write(_ message: OutboundMessage) {
-        state.withLock { $0.written.append(message.json) }
+        let onWrite = state.withLock { state in
+            state.written.append(message.json)
+            return state.onWrite
+        }
+        onWrite?(message)
     }
 
     public func flush() {

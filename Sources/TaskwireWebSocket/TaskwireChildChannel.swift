@@ -55,7 +55,9 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// Prepares a new connection, on its event loop: small receive buffers, then the
     /// ``HandshakeHandler`` that reports to `receiver` how the first request was dealt with.
-    package func configure(_ channel: any Channel, logger: Logger, receiver: any HandshakeReceiver) throws {
+    /// - Parameter firstInPipeline: no handler was added before (no TLS), so a WebSocket
+    ///   connection may write straight to the channel's core.
+    package func configure(_ channel: any Channel, logger: Logger, receiver: any HandshakeReceiver, firstInPipeline: Bool = false) throws {
         guard let executor = executors[ObjectIdentifier(channel.eventLoop)] else {
             preconditionFailure("the hub must run on the server's event loops")
         }
@@ -69,6 +71,7 @@ public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
                 executor: executor,
                 http1: http1,
                 timeout: .nanoseconds(configuration.handshakeTimeout.nanoseconds),
+                writesToSocket: firstInPipeline,
                 logger: logger,
                 receiver: receiver
             )

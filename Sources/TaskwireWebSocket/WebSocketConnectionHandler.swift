@@ -24,6 +24,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private let deflate: Bool
 
     private var context: ChannelHandlerContext?
+    /// Whether this handler is the pipeline's first (no TLS before it).
+    private let writesToSocket: Bool
+    /// The channel's core, written to directly when ``writesToSocket``.
+    private var core: (any ChannelCore)?
     private var writable = false
     private var client: HubClient?
     /// The start of a frame whose bytes have not all arrived.
@@ -38,8 +42,19 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private var closeSent = false
     private var readHeld = false
 
-    init(hub: Hub, executor: EventLoopExecutor, subscriptions: [StreamName], access: Access, deflate: Bool, logger: Logger) {
+    /// - Parameter writesToSocket: no handler sits before this one (no TLS): its writes go to
+    ///   the channel's core directly instead of walking the pipeline to its head.
+    init(
+        hub: Hub,
+        executor: EventLoopExecutor,
+        subscriptions: [StreamName],
+        access: Access,
+        deflate: Bool,
+        writesToSocket: Bool = false,
+        logger: Logger
+    ) {
         self.access = access
+        self.writesToSocket = writesToSocket
         self.hub = hub
         self.executor = executor
         self.subscriptions = subscriptions
@@ -52,6 +67,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if writesToSocket { core = context.channel._channelCore }
         writable = context.channel.isWritable
         do {
             if deflate { inflater = try MessageInflater() }
@@ -77,6 +93,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             self.client = nil
         }
         self.context = nil
+        core = nil
         writable = false
         context.fireChannelInactive()
     }
@@ -87,6 +104,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             self.client = nil
         }
         self.context = nil
+        core = nil
         writable = false
     }
 
@@ -267,7 +285,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     func flush() {
         guard let context, let buffer = batch else { return }
         batch = nil
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if let core {
+            // What the pipeline's head would do with it, without the walk there.
+            core.write0(wrapOutboundOut(buffer), promise: nil)
+            core.flush0()
+        } else {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
     }
 
     func sendPing() {

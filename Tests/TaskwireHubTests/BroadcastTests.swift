@@ -1,4 +1,6 @@
+import Logging
 import NIOCore
+import Synchronization
 import Testing
 import TaskwireHub
 import TaskwireProtocol
@@ -187,5 +189,54 @@ import TaskwireTesting
         let error = try #require(sender.transport.take().first)
         #expect(error.string("code") == "invalid_event_type")
         #expect(error.int("id") == 6)
+    }
+}
+
+@Suite struct FanOutRoundTests {
+    /// Runs work only when asked, so that what a round posts waits for the round to end, as on
+    /// an event loop.
+    final class ManualExecutor: HubExecutor {
+        private let queue = Mutex<[@Sendable () -> Void]>([])
+        var inExecutor: Bool { true }
+        func execute(_ work: @escaping @Sendable () -> Void) { queue.withLock { $0.append(work) } }
+        func runAll() {
+            while let next = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { next() }
+        }
+    }
+
+    @Test func eventsPostedDuringALongRoundJoinItForConnectionsNotReachedYet() throws {
+        let executor = ManualExecutor()
+        let hub = Hub(configuration: .standard, executors: [executor], clock: ManualHubClock(), logger: Logger(label: "taskwire.test"))
+        let peers = try (0..<200).map { _ in
+            let transport = TestTransport()
+            _ = try hub.addConnection(transport: transport, on: executor, subscriptions: [stream("tick")])
+            return transport
+        }
+        executor.runAll()
+        let flushesBefore = peers.map(\.flushCount)
+        _ = peers.map { $0.take() }
+        // The first connection's write of the first event publishes the second, in the middle
+        // of the round that sends the first to everyone.
+        let published = Mutex(false)
+        peers[0].onWrite = { _ in
+            guard published.withLock({ let first = !$0; $0 = true; return first }) else { return }
+            hub.publish(ServerMessage.customBody(data: ByteBuffer(string: #"{"n":2}"#)), to: try! stream("tick"))
+        }
+
+        hub.publish(ServerMessage.customBody(data: ByteBuffer(string: #"{"n":1}"#)), to: try stream("tick"))
+        executor.runAll()
+
+        var joined = 0
+        for (index, peer) in peers.enumerated() {
+            let numbers = peer.take().compactMap { $0["data"]?.int("n") }
+            #expect(numbers == [1, 2], "connection \(index) got \(numbers)")
+            let flushes = peer.flushCount - flushesBefore[index]
+            #expect(flushes == 1 || flushes == 2)
+            if flushes == 1 { joined += 1 }
+        }
+        // Connections the round reached after the second event was posted (all but the first
+        // few dozen) wrote both events at once.
+        #expect(joined >= 100, "only \(joined) connections wrote both events in one flush")
+        #expect(peers[0].flushCount - flushesBefore[0] == 2)
     }
 }

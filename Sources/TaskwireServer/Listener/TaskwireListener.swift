@@ -88,7 +88,7 @@ final class TaskwireListener: Service {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                    try connections.configure(channel, logger: logger, receiver: receiver)
+                    try connections.configure(channel, logger: logger, receiver: receiver, firstInPipeline: tls == nil)
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -25,6 +25,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let executor: EventLoopExecutor
     private let http1: HTTP1Channel.Configuration
     private let timeout: TimeAmount
+    private let writesToSocket: Bool
     private let logger: Logger
     private let receiver: any HandshakeReceiver
 
@@ -49,6 +50,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         executor: EventLoopExecutor,
         http1: HTTP1Channel.Configuration,
         timeout: TimeAmount,
+        writesToSocket: Bool = false,
         logger: Logger,
         receiver: any HandshakeReceiver
     ) {
@@ -56,6 +58,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.executor = executor
         self.http1 = http1
         self.timeout = timeout
+        self.writesToSocket = writesToSocket
         self.logger = logger
         self.receiver = receiver
     }
@@ -184,6 +187,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
                     subscriptions: request.subscriptions,
                     access: access,
                     deflate: request.deflate,
+                    writesToSocket: writesToSocket,
                     logger: logger
                 )
             )

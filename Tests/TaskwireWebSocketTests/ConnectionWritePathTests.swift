@@ -1,0 +1,67 @@
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOEmbedded
+import Testing
+import TaskwireHub
+import TaskwireProtocol
+
+@testable import TaskwireWebSocket
+
+/// Where an upgraded connection's frames go: straight to the channel's core when nothing sits
+/// before its handler (the listener without TLS), else down the pipeline (TLS).
+@Suite("A connection's write path")
+struct ConnectionWritePathTests {
+    /// Counts the writes that pass through it.
+    final class WriteSpy: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = ByteBuffer
+        var writes = 0
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            writes += 1
+            context.write(data, promise: promise)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func framesReachTheSocketInOrder(writesToSocket: Bool) throws {
+        let channel = EmbeddedChannel()
+        let hub = Hub(
+            configuration: .standard,
+            executors: [EventLoopExecutor(channel.embeddedEventLoop)],
+            framer: WebSocketFramer(),
+            logger: Logger(label: "taskwire.test")
+        )
+        try channel.pipeline.syncOperations.addHandler(
+            HandshakeHandler(
+                handshake: WebSocketHandshake(hub: hub, configuration: .init()),
+                executor: hub.executors[0] as! EventLoopExecutor,
+                http1: .init(),
+                timeout: .seconds(10),
+                writesToSocket: writesToSocket,
+                logger: Logger(label: "taskwire.test"),
+                receiver: HandshakeOutcome()
+            )
+        )
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(ByteBuffer(string: HandshakeHandlerTests.request()))
+        let spy = WriteSpy()
+        try channel.pipeline.syncOperations.addHandler(spy, position: .first)
+
+        for n in 1...3 {
+            hub.publish(ServerMessage.customBody(data: ByteBuffer(string: #"{"n":\#(n)}"#)), to: try StreamName(validating: "news"))
+            channel.embeddedEventLoop.run()
+        }
+
+        var text = ""
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            text += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
+        let welcome = try #require(text.range(of: #""type":"welcome""#))
+        let events = [1, 2, 3].compactMap { text.range(of: #"{"n":\#($0)}"#)?.lowerBound }
+        #expect(events.count == 3 && events == events.sorted() && welcome.upperBound < events[0], "\(text)")
+        // The spy was put before the connection's handler after the upgrade: only the
+        // pipeline's walk passes through it.
+        #expect(spy.writes == (writesToSocket ? 0 : 3))
+    }
+}

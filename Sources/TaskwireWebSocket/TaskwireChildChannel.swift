@@ -16,7 +16,7 @@ import TaskwireProtocol
 /// ``handle(value:logger:)`` returns as soon as the upgrade is done.
 ///
 /// Under Hummingbird's own server every connection still gets a task; Taskwire's server
-/// (`TaskwireListener`) uses ``configure(_:logger:receiver:)`` and ``serve(_:logger:)`` to
+/// (`TaskwireListener`) uses ``configure(_:logger:receiver:firstInPipeline:)`` and ``serve(_:logger:)`` to
 /// start tasks for HTTP connections only.
 public struct TaskwireChildChannel: ServerChildChannel, HTTPChannelHandler {
     public struct Value: ServerChildChannelValue {

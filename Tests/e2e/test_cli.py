@@ -330,3 +330,21 @@ def test_the_server_comes_from_the_environment(server):
     r = subprocess.run([str(server_binary()), "status", "--json"], capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode == 0, r.stderr
     assert "queue_status" in json.loads(r.stdout)
+
+
+def test_serve_on_a_port_in_use_names_the_address_and_exits_1(tmp_path):
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        p = subprocess.run(
+            [str(server_binary()), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--database", str(tmp_path / "t.db"), "--log-level", "warning"],
+            capture_output=True, text=True, timeout=60)
+    finally:
+        taken.close()
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert f"cannot listen on 127.0.0.1:{port}" in p.stderr and "Address already in use" in p.stderr, p.stderr

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -79,7 +86,7 @@ final class TaskwireListener: Service {
         let connections = connections
         let tls = configuration.tls
         let logger = logger
-        return try await ServerBootstrap(group: eventLoopGroup)
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: numericCast(configuration.backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -91,7 +98,23 @@ final class TaskwireListener: Service {
                     try connections.configure(channel, logger: logger, receiver: receiver, firstInPipeline: tls == nil)
                 }
             }
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
+        do {
+            return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch let error as IOError {
+            throw ListenError(host: configuration.host, port: configuration.port, reason: String(cString: strerror(error.errnoCode)))
+        } catch {
+            throw ListenError(host: configuration.host, port: configuration.port, reason: "\(error)")
+        }
+    }
+}
+
+/// The listener could not take its address (in use, not this machine's, a privileged port…).
+struct ListenError: Error, CustomStringConvertible {
+    var host: String
+    var port: Int
+    var reason: String
+
+    var description: String {
+        "cannot listen on \(host):\(port) (http.host, http.port): \(reason)"
     }
 }

@@ -230,3 +230,18 @@ def test_health_endpoints(server, path):
 def test_unknown_route_is_404_json(server, method, path):
     r = http(server, method, path, raw=b"{}" if method == "POST" else None)
     assert_error_body(r, 404, code="not_found")
+
+
+# ---------------------------------------------------------------- headers
+
+def test_every_response_has_a_current_date_header(server):
+    from email.utils import parsedate_to_datetime
+    import datetime
+
+    for path in ["/healthz", "/api/v1/tasks?limit=1", "/no/such/path"]:
+        r = http(server, "GET", path)
+        date = r.headers.get("date")
+        assert date and date.endswith(" GMT"), (path, r.headers)
+        sent = parsedate_to_datetime(date)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        assert abs((now - sent).total_seconds()) < 5, (path, date, now)

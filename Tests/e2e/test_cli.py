@@ -348,3 +348,16 @@ def test_serve_on_a_port_in_use_names_the_address_and_exits_1(tmp_path):
         taken.close()
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert f"cannot listen on 127.0.0.1:{port}" in p.stderr and "Address already in use" in p.stderr, p.stderr
+
+
+def test_a_second_server_on_the_same_port_is_refused_not_let_in(start_server, tmp_path):
+    """The listener shares its port between its event loops (SO_REUSEPORT); another server
+    asking for that port must still fail, not silently take part of the connections."""
+    first = start_server()
+    p = subprocess.run(
+        [str(server_binary()), "serve", "--host", "127.0.0.1", "--port", str(first.port),
+         "--database", str(tmp_path / "second.db"), "--log-level", "warning"],
+        capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert f"cannot listen on 127.0.0.1:{first.port}" in p.stderr and "Address already in use" in p.stderr, p.stderr
+    assert http(first, "GET", "/healthz").status == 200

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 import TaskwireWebSocket
 
 /// Taskwire's server socket: HTTP/1.1 and the WebSocket transport on one port.
@@ -57,8 +58,14 @@ final class TaskwireListener: Service {
 
     func run() async throws {
         let http = HTTPConnections(logger: logger)
-        let server = try await bind(receiver: http)
-        server.closeFuture.whenComplete { _ in http.finish() }
+        let sockets = try await bind(receiver: http)
+        let server = sockets[0]
+        let open = Mutex(sockets.count)
+        for socket in sockets {
+            socket.closeFuture.whenComplete { _ in
+                if open.withLock({ $0 -= 1; return $0 == 0 }) { http.finish() }
+            }
+        }
         logger.info("Server started and listening on \(configuration.host):\(server.localAddress?.port ?? configuration.port)")
         let connections = connections
         let logger = logger
@@ -74,21 +81,62 @@ final class TaskwireListener: Service {
                     }
                 }
             } onGracefulShutdown: {
-                server.close(promise: nil)
+                for socket in sockets { socket.close(promise: nil) }
                 http.quiesce()
             }
         } onCancel: {
-            server.close(promise: nil)
+            for socket in sockets { socket.close(promise: nil) }
         }
     }
 
-    private func bind(receiver: HTTPConnections) async throws -> any Channel {
+    /// Binds one listening socket per event loop, sharing the address with `SO_REUSEPORT`: the
+    /// kernel spreads incoming connections over them, and each loop accepts and serves its own,
+    /// with no hand-over between threads. With one event loop, one socket.
+    ///
+    /// Sockets that share a port with `SO_REUSEPORT` would also let another process that asks
+    /// for the same share it, instead of failing; so the address is first bound once without
+    /// the option, which fails as usual when anything listens there.
+    private func bind(receiver: HTTPConnections) async throws -> [any Channel] {
+        let loops = Array(eventLoopGroup.makeIterator())
+        do {
+            guard loops.count > 1 else {
+                return [try await bootstrap(on: loops[0], receiver: receiver, sharingPort: false).bind(host: configuration.host, port: configuration.port).get()]
+            }
+            var port = configuration.port
+            if port != 0 {
+                try await bootstrap(on: loops[0], receiver: receiver, sharingPort: false)
+                    .bind(host: configuration.host, port: port).get()
+                    .close()
+            }
+            var sockets: [any Channel] = []
+            do {
+                for loop in loops {
+                    let socket = try await bootstrap(on: loop, receiver: receiver, sharingPort: true).bind(host: configuration.host, port: port).get()
+                    // Port 0: the kernel picked one for the first socket; the others share it.
+                    port = socket.localAddress?.port ?? port
+                    sockets.append(socket)
+                }
+            } catch {
+                for socket in sockets { try? await socket.close() }
+                throw error
+            }
+            return sockets
+        } catch let error as IOError {
+            throw ListenError(host: configuration.host, port: configuration.port, reason: String(cString: strerror(error.errnoCode)))
+        } catch {
+            throw ListenError(host: configuration.host, port: configuration.port, reason: "\(error)")
+        }
+    }
+
+    /// A listening socket on `loop` whose connections stay on `loop`.
+    private func bootstrap(on loop: any EventLoop, receiver: HTTPConnections, sharingPort: Bool) -> ServerBootstrap {
         let connections = connections
         let tls = configuration.tls
         let logger = logger
-        let bootstrap = ServerBootstrap(group: eventLoopGroup)
+        return ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(ChannelOptions.backlog, value: numericCast(configuration.backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
+            .serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharingPort ? 1 : 0)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -98,13 +146,6 @@ final class TaskwireListener: Service {
                     try connections.configure(channel, logger: logger, receiver: receiver, firstInPipeline: tls == nil)
                 }
             }
-        do {
-            return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        } catch let error as IOError {
-            throw ListenError(host: configuration.host, port: configuration.port, reason: String(cString: strerror(error.errnoCode)))
-        } catch {
-            throw ListenError(host: configuration.host, port: configuration.port, reason: "\(error)")
-        }
     }
 }
 

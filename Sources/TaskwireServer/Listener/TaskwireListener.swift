@@ -13,7 +13,8 @@ import ServiceLifecycle
 import Synchronization
 import TaskwireWebSocket
 
-/// Taskwire's server socket: HTTP/1.1 and the WebSocket transport on one port.
+/// Taskwire's server sockets: HTTP/1.1 and the WebSocket transport on one port, with one
+/// listening socket per event loop (see ``bind(receiver:)``).
 ///
 /// Each accepted connection gets, in its channel initializer, the TLS handler when configured
 /// and then the ``TaskwireChildChannel``'s handshake handler. A WebSocket connection (most of

@@ -1,6 +1,4 @@
 import Foundation
-import HummingbirdCore
-import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -26,24 +24,7 @@ struct ConnectionWritePathTests {
     @Test(arguments: [true, false])
     func framesReachTheSocketInOrder(writesToSocket: Bool) throws {
         let channel = EmbeddedChannel()
-        let hub = Hub(
-            configuration: .standard,
-            executors: [EventLoopExecutor(channel.embeddedEventLoop)],
-            framer: WebSocketFramer(),
-            logger: Logger(label: "taskwire.test")
-        )
-        try channel.pipeline.syncOperations.addHandler(
-            HandshakeHandler(
-                handshake: WebSocketHandshake(hub: hub, configuration: .init()),
-                executor: hub.executors[0] as! EventLoopExecutor,
-                http1: .init(),
-                timeout: .seconds(10),
-                writesToSocket: writesToSocket,
-                logger: Logger(label: "taskwire.test"),
-                receiver: HandshakeOutcome()
-            )
-        )
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let hub = try HandshakeHandlerTests.connect(channel, writesToSocket: writesToSocket, receiver: HandshakeOutcome())
         try channel.writeInbound(ByteBuffer(string: HandshakeHandlerTests.request()))
         let spy = WriteSpy()
         try channel.pipeline.syncOperations.addHandler(spy, position: .first)

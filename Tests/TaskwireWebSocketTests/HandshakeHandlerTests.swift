@@ -17,9 +17,19 @@ struct HandshakeHandlerTests {
     let result = HandshakeOutcome()
 
     init() throws {
+        hub = try Self.connect(channel, maxConnections: 1, receiver: result)
+    }
+
+    /// A hub on `channel`'s event loop, a handshake handler in its pipeline, and the channel connected.
+    static func connect(
+        _ channel: EmbeddedChannel,
+        maxConnections: Int = HubConfiguration.standard.maxConnections,
+        writesToSocket: Bool = false,
+        receiver: any HandshakeReceiver
+    ) throws -> Hub {
         var configuration = HubConfiguration.standard
-        configuration.maxConnections = 1
-        hub = Hub(
+        configuration.maxConnections = maxConnections
+        let hub = Hub(
             configuration: configuration,
             executors: [EventLoopExecutor(channel.embeddedEventLoop)],
             framer: WebSocketFramer(),
@@ -31,11 +41,13 @@ struct HandshakeHandlerTests {
                 executor: hub.executors[0] as! EventLoopExecutor,
                 http1: .init(),
                 timeout: .seconds(10),
+                writesToSocket: writesToSocket,
                 logger: Logger(label: "taskwire.test"),
-                receiver: result
+                receiver: receiver
             )
         )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return hub
     }
 
     /// The RFC 6455 example request, with `extra` header lines.

@@ -99,12 +99,10 @@ final class TaskwireListener: Service {
     /// the option, which fails as usual when anything listens there.
     private func bind(receiver: HTTPConnections) async throws -> [any Channel] {
         let loops = Array(eventLoopGroup.makeIterator())
+        let sharingPort = loops.count > 1
         do {
-            guard loops.count > 1 else {
-                return [try await bootstrap(on: loops[0], receiver: receiver, sharingPort: false).bind(host: configuration.host, port: configuration.port).get()]
-            }
             var port = configuration.port
-            if port != 0 {
+            if sharingPort, port != 0 {
                 try await bootstrap(on: loops[0], receiver: receiver, sharingPort: false)
                     .bind(host: configuration.host, port: port).get()
                     .close()
@@ -112,7 +110,7 @@ final class TaskwireListener: Service {
             var sockets: [any Channel] = []
             do {
                 for loop in loops {
-                    let socket = try await bootstrap(on: loop, receiver: receiver, sharingPort: true).bind(host: configuration.host, port: port).get()
+                    let socket = try await bootstrap(on: loop, receiver: receiver, sharingPort: sharingPort).bind(host: configuration.host, port: port).get()
                     // Port 0: the kernel picked one for the first socket; the others share it.
                     port = socket.localAddress?.port ?? port
                     sockets.append(socket)

@@ -28,6 +28,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private let writesToSocket: Bool
     /// The channel's core, written to directly when ``writesToSocket``.
     private var core: (any ChannelCore)?
+    /// The socket, sent to directly when ``writesToSocket`` and NIO's descriptor was found.
+    private var socket: SocketDescriptor?
+    /// Buffers handed to NIO (what a full socket did not take) that it has not written yet:
+    /// while there are any, later ones queue behind them there, to keep the order.
+    private var queuedInChannel = 0
     private var writable = false
     private var client: HubClient?
     /// The start of a frame whose bytes have not all arrived.
@@ -42,8 +47,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private var closeSent = false
     private var readHeld = false
 
-    /// - Parameter writesToSocket: no handler sits before this one (no TLS): its writes go to
-    ///   the channel's core directly instead of walking the pipeline to its head.
+    /// - Parameters:
+    ///   - writesToSocket: no handler sits before this one (no TLS): its writes go to the
+    ///     socket, or else to the channel's core, instead of walking the pipeline to its head.
+    ///   - response: bytes to send first, with the first frames (the handshake's `101`).
     init(
         hub: Hub,
         executor: EventLoopExecutor,
@@ -51,8 +58,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         access: Access,
         deflate: Bool,
         writesToSocket: Bool = false,
+        response: ByteBuffer? = nil,
         logger: Logger
     ) {
+        self.batch = response
         self.access = access
         self.writesToSocket = writesToSocket
         self.hub = hub
@@ -67,7 +76,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if writesToSocket { core = context.channel._channelCore }
+        if writesToSocket {
+            core = context.channel._channelCore
+            socket = SocketDescriptor.of(context.channel)
+        }
         writable = context.channel.isWritable
         do {
             if deflate { inflater = try MessageInflater() }
@@ -81,6 +93,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
                 slotReserved: true
             )
             subscriptions = []
+            flush()  // the response, if the hub had nothing to send with it
         } catch {
             hub.recordConnectionError()
             sendClose(code: .internalError, reason: "could not register the connection")
@@ -92,9 +105,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             hub.removeConnection(client)
             self.client = nil
         }
-        self.context = nil
-        core = nil
-        writable = false
+        forgetChannel()
         context.fireChannelInactive()
     }
 
@@ -103,8 +114,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             hub.removeConnection(client)
             self.client = nil
         }
-        self.context = nil
+        forgetChannel()
+    }
+
+    private func forgetChannel() {
+        context = nil
         core = nil
+        socket = nil
         writable = false
     }
 
@@ -285,13 +301,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     func flush() {
         guard let context, let buffer = batch else { return }
         batch = nil
-        if let core {
-            // What the pipeline's head would do with it, without the walk there.
-            core.write0(wrapOutboundOut(buffer), promise: nil)
-            core.flush0()
-        } else {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        }
+        send(buffer, context: context)
     }
 
     func sendPing() {
@@ -310,15 +320,58 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     private func writeControl(opcode: UInt8, payload: ByteBuffer) {
         guard let context, !closeSent else { return }
+        write(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false), context: context)
+    }
+
+    /// Sends `frame` after what this round wrote.
+    private func write(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        if batch == nil {
+            batch = frame
+        } else {
+            batch!.writeImmutableBuffer(frame)
+        }
         flush()
-        context.writeAndFlush(wrapOutboundOut(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false)), promise: nil)
+    }
+
+    /// Writes `buffer` to the socket itself when it can, and through NIO what it cannot.
+    private func send(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = buffer
+        if let socket, queuedInChannel == 0 {
+            // NIO marks a channel inactive before it closes the descriptor, whose number may then be another's.
+            guard context.channel.isActive else { return }
+            switch socket.send(buffer) {
+            case .sent(let count):
+                guard count < buffer.readableBytes else { return }
+                buffer.moveReaderIndex(forwardBy: count)
+            case .wouldBlock:
+                break
+            case .failed(let error):
+                // As NIO does when a write fails: the connection is gone (reset, most often).
+                logger.debug("connection write failed", metadata: ["tw.client.id": "\(client?.id ?? "-")", "error.type": "\(error)"])
+                context.close(promise: nil)
+                return
+            }
+        }
+        var promise: EventLoopPromise<Void>?
+        if socket != nil {
+            // NIO writes in order and completes each write once the socket took all of it.
+            queuedInChannel += 1
+            promise = context.eventLoop.makePromise()
+            promise!.futureResult.assumeIsolated().whenComplete { _ in self.queuedInChannel -= 1 }
+        }
+        if let core {
+            // What the pipeline's head would do with it, without the walk there.
+            core.write0(wrapOutboundOut(buffer), promise: promise)
+            core.flush0()
+        } else {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+        }
     }
 
     /// Sends a close frame once, then cuts the connection if the peer does not finish the
     /// handshake within `close_timeout`.
     private func sendClose(code: CloseCode, reason: String) {
         guard let context, !closeSent else { return }
-        flush()
         closeSent = true
         if let client, client.currentState == .connected || client.currentState == .connecting {
             hub.close(client, code: code, reason: reason)  // marks it disconnecting; calls back into close(), now a no-op
@@ -326,7 +379,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         var payload = ByteBuffer()
         payload.writeInteger(code.rawValue)
         payload.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
-        context.writeAndFlush(wrapOutboundOut(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false)), promise: nil)
+        write(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false), context: context)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(hub.configuration.closeTimeout.nanoseconds)) {
             loopBound.value.close(promise: nil)

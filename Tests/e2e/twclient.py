@@ -456,7 +456,7 @@ class RawWS:
 
     def __init__(self, server: Server, path: str = "/ws", headers: dict | None = None,
                  offer_deflate: bool = False, answer_pings: bool = True, answer_app_pings: bool = False,
-                 timeout: float = 5):
+                 timeout: float = 5, receive_buffer: int | None = None):
         self.server = server
         self.answer_pings = answer_pings
         self.answer_app_pings = answer_app_pings
@@ -469,7 +469,14 @@ class RawWS:
         self._frag_op = None
         self._frag_rsv1 = False
         self._frag_parts: list[bytes] = []
-        self.sock = socket.create_connection((HOST, server.port), timeout=timeout)
+        if receive_buffer is None:
+            self.sock = socket.create_connection((HOST, server.port), timeout=timeout)
+        else:
+            # Set before connecting, so that the window the server sees stays this small.
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            self.sock.settimeout(timeout)
+            self.sock.connect((HOST, server.port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         key = base64.b64encode(os.urandom(16)).decode()
         req = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{server.port}", "Upgrade: websocket",

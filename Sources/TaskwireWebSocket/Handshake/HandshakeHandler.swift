@@ -177,8 +177,6 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         var rest = received
         rest?.moveReaderIndex(forwardBy: headLength)
         received = nil
-        // Written now, sent with the welcome the connection handler writes once registered.
-        context.write(NIOAny(response), promise: nil)
         do {
             try context.pipeline.syncOperations.addHandler(
                 WebSocketConnectionHandler(
@@ -188,6 +186,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
                     access: access,
                     deflate: request.deflate,
                     writesToSocket: writesToSocket,
+                    response: response,  // sent with the welcome the handler writes once registered
                     logger: logger
                 )
             )

@@ -30,6 +30,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private var core: (any ChannelCore)?
     /// The socket, sent to directly when ``writesToSocket`` and NIO's descriptor was found.
     private var socket: SocketDescriptor?
+    /// The channel, while ``socket`` is set: asked whether it is still active before a send.
+    private var channel: (any Channel)?
     /// Buffers handed to NIO (what a full socket did not take) that it has not written yet:
     /// while there are any, later ones queue behind them there, to keep the order.
     private var queuedInChannel = 0
@@ -79,6 +81,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         if writesToSocket {
             core = context.channel._channelCore
             socket = SocketDescriptor.of(context.channel)
+            if socket != nil { channel = context.channel }
         }
         writable = context.channel.isWritable
         do {
@@ -121,6 +124,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         context = nil
         core = nil
         socket = nil
+        channel = nil
         writable = false
     }
 
@@ -299,9 +303,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     }
 
     func flush() {
-        guard let context, let buffer = batch else { return }
-        batch = nil
-        send(buffer, context: context)
+        guard context != nil, let buffer = batch.take() else { return }
+        send(buffer)
     }
 
     func sendPing() {
@@ -319,12 +322,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     // MARK: Output helpers
 
     private func writeControl(opcode: UInt8, payload: ByteBuffer) {
-        guard let context, !closeSent else { return }
-        write(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false), context: context)
+        guard context != nil, !closeSent else { return }
+        write(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false))
     }
 
     /// Sends `frame` after what this round wrote.
-    private func write(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+    private func write(_ frame: ByteBuffer) {
         if batch == nil {
             batch = frame
         } else {
@@ -334,11 +337,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     }
 
     /// Writes `buffer` to the socket itself when it can, and through NIO what it cannot.
-    private func send(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        var buffer = buffer
-        if let socket, queuedInChannel == 0 {
+    private func send(_ buffer: consuming ByteBuffer) {
+        if let socket, let channel, queuedInChannel == 0 {
             // NIO marks a channel inactive before it closes the descriptor, whose number may then be another's.
-            guard context.channel.isActive else { return }
+            guard channel.isActive else { return }
             switch socket.send(buffer) {
             case .sent(let count):
                 guard count < buffer.readableBytes else { return }
@@ -348,10 +350,16 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             case .failed(let error):
                 // As NIO does when a write fails: the connection is gone (reset, most often).
                 logger.debug("connection write failed", metadata: ["tw.client.id": "\(client?.id ?? "-")", "error.type": "\(error)"])
-                context.close(promise: nil)
+                channel.close(promise: nil)
                 return
             }
         }
+        queue(buffer)
+    }
+
+    /// Gives `buffer` to NIO, to write after what it holds already.
+    private func queue(_ buffer: ByteBuffer) {
+        guard let context else { return }
         var promise: EventLoopPromise<Void>?
         if socket != nil {
             // NIO writes in order and completes each write once the socket took all of it.
@@ -379,7 +387,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         var payload = ByteBuffer()
         payload.writeInteger(code.rawValue)
         payload.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
-        write(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false), context: context)
+        write(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false))
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(hub.configuration.closeTimeout.nanoseconds)) {
             loopBound.value.close(promise: nil)

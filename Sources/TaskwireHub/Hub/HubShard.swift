@@ -113,12 +113,14 @@ final class HubShard: @unchecked Sendable {
             }
             var reached = 0
             // A closing or failed connection is sent nothing more (see `pump`), so it is not counted as reached.
-            for sub in log.subscribers where sub.cursor < delivery.seq && sub.client.state.receivesMessages {
+            for sub in log.subscribers where sub.cursor < delivery.seq {
+                let client = sub.client  // one strong reference from the unowned one, not one per use
+                guard client.state.receivesMessages else { continue }
                 reached += 1
                 if !sub.isPending && !sub.isHeld {
                     sub.isPending = true
-                    sub.client.pending.append(sub)
-                    schedule(sub.client)
+                    client.pending.append(sub)
+                    schedule(client)
                 }
             }
             delivery.counter?.add(reached)

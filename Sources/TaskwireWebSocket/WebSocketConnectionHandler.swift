@@ -32,8 +32,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private var socket: SocketDescriptor?
     /// The channel, while ``socket`` is set: asked whether it is still active before a send.
     private var channel: (any Channel)?
-    /// Buffers handed to NIO (what a full socket did not take) that it has not written yet:
-    /// while there are any, later ones queue behind them there, to keep the order.
+    /// Whether the next send looks for the socket first. The handshake's answer and the
+    /// welcome go through NIO, so a connection that then stays idle never pays for the lookup.
+    private var socketLookupDue = false
+    /// Buffers handed to NIO (when ``writesToSocket``: what a full socket did not take, or
+    /// what was sent before the socket was known) that it has not written yet: while there
+    /// are any, later ones queue behind them there, to keep the order.
     private var queuedInChannel = 0
     private var writable = false
     private var client: HubClient?
@@ -78,11 +82,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if writesToSocket {
-            core = context.channel._channelCore
-            socket = SocketDescriptor.of(context.channel)
-            if socket != nil { channel = context.channel }
-        }
+        if writesToSocket { core = context.channel._channelCore }
         writable = context.channel.isWritable
         do {
             if deflate { inflater = try MessageInflater() }
@@ -97,7 +97,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             )
             subscriptions = []
             flush()  // the response, if the hub had nothing to send with it
-        } catch {
+            socketLookupDue = writesToSocket        } catch {
             hub.recordConnectionError()
             sendClose(code: .internalError, reason: "could not register the connection")
         }
@@ -125,6 +125,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         core = nil
         socket = nil
         channel = nil
+        socketLookupDue = false
         writable = false
     }
 
@@ -338,6 +339,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     /// Writes `buffer` to the socket itself when it can, and through NIO what it cannot.
     private func send(_ buffer: consuming ByteBuffer) {
+        if socketLookupDue, queuedInChannel == 0, let context {
+            socketLookupDue = false
+            socket = SocketDescriptor.of(context.channel)
+            if socket != nil { channel = context.channel }
+        }
         if let socket, let channel, queuedInChannel == 0 {
             // NIO marks a channel inactive before it closes the descriptor, whose number may then be another's.
             guard channel.isActive else { return }
@@ -361,7 +367,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private func queue(_ buffer: ByteBuffer) {
         guard let context else { return }
         var promise: EventLoopPromise<Void>?
-        if socket != nil {
+        if writesToSocket {
             // NIO writes in order and completes each write once the socket took all of it.
             queuedInChannel += 1
             promise = context.eventLoop.makePromise()

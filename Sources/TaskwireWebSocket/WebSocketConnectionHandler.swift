@@ -97,7 +97,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
             )
             subscriptions = []
             flush()  // the response, if the hub had nothing to send with it
-            socketLookupDue = writesToSocket        } catch {
+            socketLookupDue = writesToSocket
+        } catch {
             hub.recordConnectionError()
             sendClose(code: .internalError, reason: "could not register the connection")
         }
@@ -295,12 +296,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     var isWritable: Bool { writable }
 
     func write(_ message: OutboundMessage) {
-        let frame = deflate ? PerMessageDeflate.compressedFrame(of: message) : message.frame
-        if batch == nil {
-            batch = frame
-        } else {
-            batch!.writeImmutableBuffer(frame)
-        }
+        append(deflate ? PerMessageDeflate.compressedFrame(of: message) : message.frame)
     }
 
     func flush() {
@@ -324,17 +320,17 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
 
     private func writeControl(opcode: UInt8, payload: ByteBuffer) {
         guard context != nil, !closeSent else { return }
-        write(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false))
+        append(WebSocketFramer.frame(payload: payload, opcode: opcode, rsv1: false))
+        flush()
     }
 
-    /// Sends `frame` after what this round wrote.
-    private func write(_ frame: ByteBuffer) {
+    /// Packs `frame` into this round's buffer, after what the round wrote.
+    private func append(_ frame: ByteBuffer) {
         if batch == nil {
             batch = frame
         } else {
             batch!.writeImmutableBuffer(frame)
         }
-        flush()
     }
 
     /// Writes `buffer` to the socket itself when it can, and through NIO what it cannot.
@@ -393,7 +389,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
         var payload = ByteBuffer()
         payload.writeInteger(code.rawValue)
         payload.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
-        write(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false))
+        append(WebSocketFramer.frame(payload: payload, opcode: 0x8, rsv1: false))
+        flush()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(hub.configuration.closeTimeout.nanoseconds)) {
             loopBound.value.close(promise: nil)

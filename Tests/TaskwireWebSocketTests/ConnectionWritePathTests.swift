@@ -7,8 +7,10 @@ import TaskwireProtocol
 
 @testable import TaskwireWebSocket
 
-/// Where an upgraded connection's frames go: straight to the channel's core when nothing sits
-/// before its handler (the listener without TLS), else down the pipeline (TLS).
+/// Where an upgraded connection's frames go when they do not go to the socket with `send(2)`
+/// (an embedded channel has no socket; `SocketDescriptorTests` and the e2e suite cover that
+/// path): straight to the channel's core when nothing sits before its handler (the listener
+/// without TLS), else down the pipeline (TLS).
 @Suite("A connection's write path")
 struct ConnectionWritePathTests {
     /// Counts the writes that pass through it.

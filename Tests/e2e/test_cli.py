@@ -361,3 +361,12 @@ def test_a_second_server_on_the_same_port_is_refused_not_let_in(start_server, tm
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert f"cannot listen on 127.0.0.1:{first.port}" in p.stderr and "Address already in use" in p.stderr, p.stderr
     assert http(first, "GET", "/healthz").status == 200
+
+
+def test_bench_fanout_marks_its_window_only_for_a_tracer():
+    """`--mark-window` raises SIGUSR1 and SIGUSR2 for an instruction counter; without one they
+    would kill the process, so it is refused up front with a usage error."""
+    p = subprocess.run([str(server_binary()), "bench", "fanout", "--subscribers", "10", "--messages", "2", "--mark-window"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 64, (p.returncode, p.stderr)
+    assert "--mark-window needs a tracer" in p.stderr, p.stderr

@@ -18,7 +18,8 @@ import TaskwireWebSocket
 /// reports wall time and CPU time per delivery. The sockets are left out: a connection counts
 /// the frames it is handed. Run with `scripts/bench/malloc_counter.c` preloaded (as
 /// `scripts/bench-hotpath` does), it also reports heap allocations per delivery, a figure that
-/// does not depend on how busy the machine is.
+/// does not depend on how busy the machine is. Run under `scripts/bench/icount.c` with
+/// `--mark-window`, it is counted in instructions too.
 struct FanoutBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fanout",
@@ -43,12 +44,19 @@ struct FanoutBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Raise SIGUSR1 as the measured window starts and SIGUSR2 as it ends, for an instruction counter tracing the process (scripts/bench/icount.c).")
+    var markWindow = false
+
     func validate() throws {
         guard subscribers >= 1 else { throw ValidationError("--subscribers must be at least 1") }
         guard messages >= 0 else { throw ValidationError("--messages must not be negative") }
         guard (1...64).contains(shards) else { throw ValidationError("--shards must be between 1 and 64") }
         guard (1...1_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 1000000") }
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
+        // Untraced, the signals would end the process.
+        guard !markWindow || Self.isTraced() else {
+            throw ValidationError("--mark-window needs a tracer that handles SIGUSR1 and SIGUSR2, such as scripts/bench/icount.c")
+        }
     }
 
     func run() async throws {
@@ -76,12 +84,14 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let allocationsBefore = allocationCount?() ?? 0
         let cpuBefore = Self.cpuSeconds()
         let clock = ContinuousClock()
+        if markWindow { Self.mark(SIGUSR1) }
         let start = clock.now
         for i in 0..<messages {
             if i >= window { _ = await countedEvents.next() }
             hub.publish(body, to: stream) { _ in counted.continuation.yield() }
         }
         await finished.wait()
+        if markWindow { Self.mark(SIGUSR2) }
         let elapsed = (clock.now - start).seconds
         let cpu = Self.cpuSeconds() - cpuBefore
         let allocations = allocationCount.map { $0() - allocationsBefore }
@@ -116,6 +126,31 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         return user + system
+    }
+
+    /// Raises `signal` in this thread, for the tracer: the threads Swift's tasks run on block
+    /// signals, so it is let through for the moment of the raise.
+    private static func mark(_ signal: CInt) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signal)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(signal)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Whether a tracer is attached (`TracerPid` in `/proc/self/status`).
+    private static func isTraced() -> Bool {
+        guard let file = fopen("/proc/self/status", "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(cString: line)
+            if text.hasPrefix("TracerPid:") {
+                return Int(String(text.dropFirst("TracerPid:".count).filter(\.isNumber))).map { $0 != 0 } ?? false
+            }
+        }
+        return false
     }
 
     /// `taskwire_malloc_count` of `scripts/bench/malloc_counter.c`, when it is preloaded.

@@ -28,10 +28,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private let writesToSocket: Bool
     /// The channel's core, written to directly when ``writesToSocket``.
     private var core: (any ChannelCore)?
-    /// The socket, sent to directly when ``writesToSocket`` and NIO's descriptor was found.
-    private var socket: SocketDescriptor?
-    /// The channel, while ``socket`` is set: asked whether it is still active before a send.
-    private var channel: (any Channel)?
+    /// The socket, sent to directly when ``writesToSocket`` and NIO's descriptor was found, and
+    /// its channel, asked whether it is still active before each send.
+    private var direct: (socket: SocketDescriptor, channel: any Channel)?
     /// Whether the next send looks for the socket first. The handshake's answer and the
     /// welcome go through NIO, so a connection that then stays idle never pays for the lookup.
     private var socketLookupDue = false
@@ -124,8 +123,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private func forgetChannel() {
         context = nil
         core = nil
-        socket = nil
-        channel = nil
+        direct = nil
         socketLookupDue = false
         writable = false
     }
@@ -337,10 +335,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, ClientTransport {
     private func send(_ buffer: consuming ByteBuffer) {
         if socketLookupDue, queuedInChannel == 0, let context {
             socketLookupDue = false
-            socket = SocketDescriptor.of(context.channel)
-            if socket != nil { channel = context.channel }
+            direct = SocketDescriptor.of(context.channel).map { ($0, context.channel) }
         }
-        if let socket, let channel, queuedInChannel == 0 {
+        if let (socket, channel) = direct, queuedInChannel == 0 {
             // NIO marks a channel inactive before it closes the descriptor, whose number may then be another's.
             guard channel.isActive else { return }
             switch socket.send(buffer) {

@@ -7,7 +7,6 @@ get every event in order and whole, across that switch and back, and be closed b
 
 from __future__ import annotations
 
-import json
 import time
 
 from twclient import Client, RawWS, unique
@@ -35,22 +34,19 @@ def queued_in_kernel(server_port: int, client_port: int) -> int:
 
 
 def custom_events(ws: RawWS, count: int, timeout: float) -> list[dict]:
-    """The next `count` custom events `ws` receives (skipping application pings)."""
-    events = []
+    """The next `count` custom events `ws` receives (application pings are skipped)."""
     deadline = time.monotonic() + timeout
-    while len(events) < count:
-        message = json.loads(ws.recv_message(timeout=max(0.1, deadline - time.monotonic())))
-        if message.get("type") == "custom":
-            events.append(message)
+    events = [ws.recv_json(timeout=max(0.1, deadline - time.monotonic())) for _ in range(count)]
+    assert all(e.get("type") == "custom" for e in events), [e for e in events if e.get("type") != "custom"][:1]
     return events
 
 
 def test_a_paused_reader_gets_everything_in_order(server):
     stream = unique("paused")
     paused = RawWS(server, path=f"/ws?subscribe={stream}", receive_buffer=64 * 1024)
-    assert json.loads(paused.recv_message(timeout=5))["type"] == "welcome"
+    paused.read_welcome(timeout=5)
     watcher = RawWS(server, path=f"/ws?subscribe={stream}")
-    assert json.loads(watcher.recv_message(timeout=5))["type"] == "welcome"
+    watcher.read_welcome(timeout=5)
 
     with Client(server) as publisher:
         for k in range(1, EVENTS + 1):
